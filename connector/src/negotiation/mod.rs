@@ -1,0 +1,3 @@
+//! Contract negotiation, provider and consumer side.
+
+pub mod state;
