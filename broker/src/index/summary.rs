@@ -1,0 +1,373 @@
+//! What the broker knows about one dataset for search, pages and harvest, read from the
+//! participant's signed graph with the DCAT-AP.de terms (no other source).
+
+use std::collections::{BTreeSet, HashSet};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use oxigraph::model::{Graph, NamedNodeRef, NamedOrBlankNodeRef, TermRef};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use vocab::ns::{dcat, dct, foaf, gwd, odrl, rdf, rdfs};
+
+use crate::store::ParticipantType;
+
+/// IRI prefix of the EU data themes.
+pub const EU_THEME_PREFIX: &str = "http://publications.europa.eu/resource/authority/data-theme/";
+const MUNICIPALITY_KEY: &str = "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/";
+const DISTRICT_KEY: &str = "http://dcat-ap.de/def/politicalGeocoding/districtKey/";
+const STATE_KEY: &str = "http://dcat-ap.de/def/politicalGeocoding/stateKey/";
+const REGIONAL_KEY: &str = "http://dcat-ap.de/def/politicalGeocoding/regionalKey/";
+
+/// One dataset as indexed (everything the search result and the dataset page show).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DatasetSummary {
+    /// Short stable id used in URLs (hex of the SHA-256 of the IRI, 32 characters).
+    pub id: String,
+    /// The dataset's IRI.
+    pub iri: String,
+    /// The publishing participant's DID (the named graph).
+    pub participant: String,
+    /// The participant's type, from the authority's record.
+    pub participant_type: ParticipantType,
+    /// Title (German preferred).
+    pub title: String,
+    /// Description (German preferred).
+    pub description: String,
+    /// Keywords.
+    pub keywords: Vec<String>,
+    /// EU data theme codes (`ENER`, …).
+    pub themes: Vec<String>,
+    /// Region keys from `dct:spatial` (2, 5 or 8 digits).
+    pub regions: Vec<String>,
+    /// Publisher name.
+    pub publisher: String,
+    /// Licence IRIs (dataset and distributions).
+    pub licenses: Vec<String>,
+    /// Purpose IRIs the offered policy allows.
+    pub purposes: Vec<String>,
+    /// `dct:accessRights` IRI, if given.
+    pub access_rights: Option<String>,
+    /// `dct:modified` (or `dct:issued`), if given.
+    pub modified: Option<DateTime<Utc>>,
+    /// Whether the dataset is marked personal-adjacent.
+    pub personal_adjacent: bool,
+    /// The offered contract template.
+    pub template: Option<TemplateRef>,
+    /// The offered policy's key terms in German (purposes, duration, k, …).
+    pub key_terms: Vec<String>,
+}
+
+/// The contract template a dataset is offered under.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TemplateRef {
+    /// Template id or IRI.
+    pub iri: String,
+    /// Title, if the description gives one.
+    pub title: Option<String>,
+    /// Version, if given.
+    pub version: Option<String>,
+}
+
+/// The short id of a dataset IRI.
+pub fn dataset_id(iri: &str) -> String {
+    hex::encode(&Sha256::digest(iri.as_bytes())[..16])
+}
+
+/// Best literal for a property: German first, then untagged, then any.
+pub(crate) fn best_literal(
+    graph: &Graph,
+    subject: NamedOrBlankNodeRef<'_>,
+    predicate: NamedNodeRef<'_>,
+) -> Option<String> {
+    let mut untagged = None;
+    let mut other = None;
+    for object in graph.objects_for_subject_predicate(subject, predicate) {
+        if let TermRef::Literal(l) = object {
+            match l.language() {
+                Some(lang) if lang.eq_ignore_ascii_case("de") || lang.starts_with("de-") => {
+                    return Some(l.value().to_owned());
+                }
+                None => untagged = untagged.or_else(|| Some(l.value().to_owned())),
+                Some(_) => other = other.or_else(|| Some(l.value().to_owned())),
+            }
+        }
+    }
+    untagged.or(other)
+}
+
+fn iris(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, predicate: NamedNodeRef<'_>) -> Vec<String> {
+    graph
+        .objects_for_subject_predicate(subject, predicate)
+        .filter_map(|o| match o {
+            TermRef::NamedNode(n) => Some(n.as_str().to_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn nodes<'a>(
+    graph: &'a Graph,
+    subject: NamedOrBlankNodeRef<'a>,
+    predicate: NamedNodeRef<'a>,
+) -> impl Iterator<Item = NamedOrBlankNodeRef<'a>> + 'a {
+    graph
+        .objects_for_subject_predicate(subject, predicate)
+        .filter_map(|o| match o {
+            TermRef::NamedNode(n) => Some(NamedOrBlankNodeRef::NamedNode(n)),
+            TermRef::BlankNode(b) => Some(NamedOrBlankNodeRef::BlankNode(b)),
+            _ => None,
+        })
+}
+
+/// Region key from a DCAT-AP.de political geocoding IRI.
+pub fn region_key_of_iri(iri: &str) -> Option<String> {
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if let Some(k) = iri.strip_prefix(MUNICIPALITY_KEY) {
+        return (k.len() == 8 && all_digits(k)).then(|| k.to_owned());
+    }
+    if let Some(k) = iri.strip_prefix(DISTRICT_KEY) {
+        return (k.len() == 5 && all_digits(k)).then(|| k.to_owned());
+    }
+    if let Some(k) = iri.strip_prefix(STATE_KEY) {
+        return (k.len() == 2 && all_digits(k)).then(|| k.to_owned());
+    }
+    if let Some(k) = iri.strip_prefix(REGIONAL_KEY) {
+        // ARS: state(2) region(1) district(2) association(4) municipality(3) → AGS
+        return (k.len() == 12 && all_digits(k)).then(|| format!("{}{}", &k[..5], &k[9..]));
+    }
+    None
+}
+
+fn parse_date(text: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|d| d.with_timezone(&Utc))
+        .ok()
+        .or_else(|| {
+            chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S")
+                .ok()
+                .map(|d| d.and_utc())
+        })
+        .or_else(|| {
+            NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                .ok()
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map(|d| d.and_utc())
+        })
+}
+
+/// Every node reachable from `start` (itself included), following any predicate and
+/// `rdf:List` cells, without entering the nodes in `stop`.
+pub(crate) fn reachable<'a>(
+    graph: &'a Graph,
+    start: NamedOrBlankNodeRef<'a>,
+    stop: &HashSet<NamedOrBlankNodeRef<'a>>,
+) -> Vec<NamedOrBlankNodeRef<'a>> {
+    let mut seen: HashSet<NamedOrBlankNodeRef<'a>> = HashSet::new();
+    let mut queue = vec![start];
+    let mut out = Vec::new();
+    while let Some(node) = queue.pop() {
+        if !seen.insert(node) {
+            continue;
+        }
+        out.push(node);
+        for triple in graph.triples_for_subject(node) {
+            let next = match triple.object {
+                TermRef::NamedNode(n) => NamedOrBlankNodeRef::NamedNode(n),
+                TermRef::BlankNode(b) => NamedOrBlankNodeRef::BlankNode(b),
+                _ => continue,
+            };
+            if !stop.contains(&next) && graph.triples_for_subject(next).next().is_some() {
+                queue.push(next);
+            }
+        }
+    }
+    out
+}
+
+/// The IRIs a constraint's right operand names (a single IRI or an `rdf:List` of them).
+fn operand_iris(graph: &Graph, constraint: NamedOrBlankNodeRef<'_>) -> Vec<String> {
+    let mut out = Vec::new();
+    for object in graph.objects_for_subject_predicate(constraint, odrl::RIGHT_OPERAND) {
+        match object {
+            TermRef::NamedNode(n) => out.push(n.as_str().to_owned()),
+            TermRef::BlankNode(b) => {
+                let mut cell = NamedOrBlankNodeRef::BlankNode(b);
+                for _ in 0..64 {
+                    if let Some(TermRef::NamedNode(n)) =
+                        graph.object_for_subject_predicate(cell, rdf::FIRST)
+                    {
+                        out.push(n.as_str().to_owned());
+                    }
+                    match graph.object_for_subject_predicate(cell, rdf::REST) {
+                        Some(TermRef::BlankNode(next)) => cell = next.into(),
+                        _ => break,
+                    }
+                }
+            }
+            TermRef::Literal(l) => out.push(l.value().to_owned()),
+            #[allow(unreachable_patterns)]
+            _ => {}
+        }
+    }
+    out
+}
+
+/// Reads every `dcat:Dataset` (with an IRI) of a participant's graph.
+pub fn summarize(
+    graph: &Graph,
+    participant: &str,
+    participant_type: ParticipantType,
+) -> Vec<DatasetSummary> {
+    let datasets: Vec<NamedOrBlankNodeRef<'_>> = graph
+        .subjects_for_predicate_object(rdf::TYPE, dcat::DATASET)
+        .collect();
+    let stop: HashSet<NamedOrBlankNodeRef<'_>> = datasets.iter().copied().collect();
+    let mut out = Vec::new();
+    for node in &datasets {
+        let NamedOrBlankNodeRef::NamedNode(iri) = node else {
+            continue;
+        };
+        out.push(summarize_one(graph, *node, iri.as_str(), participant, participant_type, &stop));
+    }
+    out.sort_by(|a, b| a.iri.cmp(&b.iri));
+    out
+}
+
+fn summarize_one<'a>(
+    graph: &'a Graph,
+    node: NamedOrBlankNodeRef<'a>,
+    iri: &str,
+    participant: &str,
+    participant_type: ParticipantType,
+    stop: &HashSet<NamedOrBlankNodeRef<'a>>,
+) -> DatasetSummary {
+    let mut licenses: BTreeSet<String> = iris(graph, node, dct::LICENSE).into_iter().collect();
+    for dist in nodes(graph, node, dcat::DISTRIBUTION_PROP) {
+        licenses.extend(iris(graph, dist, dct::LICENSE));
+    }
+    let publisher = nodes(graph, node, dct::PUBLISHER)
+        .next()
+        .map(|p| {
+            best_literal(graph, p, foaf::NAME).unwrap_or_else(|| match p {
+                NamedOrBlankNodeRef::NamedNode(n) => n.as_str().to_owned(),
+                NamedOrBlankNodeRef::BlankNode(_) => String::new(),
+            })
+        })
+        .unwrap_or_default();
+    let themes = iris(graph, node, dcat::THEME)
+        .into_iter()
+        .filter_map(|t| t.strip_prefix(EU_THEME_PREFIX).map(str::to_owned))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let regions = iris(graph, node, dct::SPATIAL)
+        .iter()
+        .filter_map(|s| region_key_of_iri(s))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut keywords: Vec<String> = graph
+        .objects_for_subject_predicate(node, dcat::KEYWORD)
+        .filter_map(|o| match o {
+            TermRef::Literal(l) => Some(l.value().to_owned()),
+            _ => None,
+        })
+        .collect();
+    keywords.sort();
+    keywords.dedup();
+    let modified = [dct::MODIFIED, dct::ISSUED].into_iter().find_map(|p| {
+        graph
+            .objects_for_subject_predicate(node, p)
+            .find_map(|o| match o {
+                TermRef::Literal(l) => parse_date(l.value()),
+                _ => None,
+            })
+    });
+    let personal_adjacent = graph
+        .objects_for_subject_predicate(node, gwd::PERSONAL_ADJACENT)
+        .any(|o| matches!(o, TermRef::Literal(l) if l.value() == "true" || l.value() == "1"));
+    let (purposes, key_terms) = policy_terms(graph, node, stop);
+    DatasetSummary {
+        id: dataset_id(iri),
+        iri: iri.to_owned(),
+        participant: participant.to_owned(),
+        participant_type,
+        title: best_literal(graph, node, dct::TITLE).unwrap_or_else(|| iri.to_owned()),
+        description: best_literal(graph, node, dct::DESCRIPTION).unwrap_or_default(),
+        keywords,
+        themes,
+        regions,
+        publisher,
+        licenses: licenses.into_iter().collect(),
+        purposes,
+        access_rights: iris(graph, node, dct::ACCESS_RIGHTS).into_iter().next(),
+        modified,
+        personal_adjacent,
+        template: template_ref(graph, node),
+        key_terms,
+    }
+}
+
+fn template_ref(graph: &Graph, dataset: NamedOrBlankNodeRef<'_>) -> Option<TemplateRef> {
+    let policies: Vec<_> = nodes(graph, dataset, odrl::HAS_POLICY).collect();
+    for subject in std::iter::once(dataset).chain(policies) {
+        if let Some(object) = graph.object_for_subject_predicate(subject, gwd::TEMPLATE) {
+            let (iri, title) = match object {
+                TermRef::NamedNode(n) => {
+                    let s: NamedOrBlankNodeRef<'_> = n.into();
+                    let title = best_literal(graph, s, dct::TITLE)
+                        .or_else(|| best_literal(graph, s, rdfs::LABEL));
+                    (n.as_str().to_owned(), title)
+                }
+                TermRef::BlankNode(b) => {
+                    let s: NamedOrBlankNodeRef<'_> = b.into();
+                    let id = best_literal(graph, s, dct::IDENTIFIER).unwrap_or_default();
+                    (id, best_literal(graph, s, dct::TITLE))
+                }
+                TermRef::Literal(l) => (l.value().to_owned(), None),
+                #[allow(unreachable_patterns)]
+                _ => continue,
+            };
+            let version = best_literal(graph, subject, gwd::TEMPLATE_VERSION);
+            return Some(TemplateRef { iri, title, version });
+        }
+    }
+    None
+}
+
+/// The purposes the offered policies allow and the policies' key terms in German.
+fn policy_terms<'a>(
+    graph: &'a Graph,
+    dataset: NamedOrBlankNodeRef<'a>,
+    stop: &HashSet<NamedOrBlankNodeRef<'a>>,
+) -> (Vec<String>, Vec<String>) {
+    let mut purposes = BTreeSet::new();
+    let mut terms = crate::index::terms::KeyTerms::default();
+    for policy in nodes(graph, dataset, odrl::HAS_POLICY) {
+        for n in reachable(graph, policy, stop) {
+            if let Some(TermRef::NamedNode(left)) =
+                graph.object_for_subject_predicate(n, odrl::LEFT_OPERAND)
+            {
+                let values = operand_iris(graph, n);
+                if left == odrl::PURPOSE {
+                    purposes.extend(values.iter().cloned());
+                }
+                terms.add_constraint(left.as_str(), &values);
+            }
+            for action in graph.objects_for_subject_predicate(n, odrl::ACTION_PROP) {
+                if let TermRef::NamedNode(a) = action {
+                    let is_prohibition = graph
+                        .triples_for_object(n)
+                        .any(|t| t.predicate == odrl::PROHIBITION_PROP);
+                    let is_duty = graph
+                        .triples_for_object(n)
+                        .any(|t| t.predicate == odrl::DUTY_PROP || t.predicate == odrl::OBLIGATION);
+                    terms.add_action(a.as_str(), is_prohibition, is_duty);
+                }
+            }
+        }
+    }
+    (purposes.into_iter().collect(), terms.into_lines())
+}
