@@ -1,1 +1,2 @@
+//! The `contracts` command-line tool.
 fn main() {}
