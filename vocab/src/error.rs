@@ -51,11 +51,11 @@ pub enum Error {
         message: String,
     },
     /// A graph does not describe the expected model: a node lacks a property or has a bad value.
-    #[error("node <{node}>, property <{property}>: {reason}")]
+    #[error("node {node}, property {property}: {reason}")]
     Graph {
-        /// The node (IRI or `_:blank`) being read.
+        /// The node being read, as `<iri>` or `_:blank`.
         node: String,
-        /// The property (full IRI) that is missing or wrong.
+        /// The property, as `<iri>`, that is missing or wrong.
         property: String,
         /// What is wrong, in plain words.
         reason: String,

@@ -177,6 +177,15 @@ pub const LICENSES: [(&str, &str); 34] = [
 pub struct License(usize);
 
 impl License {
+    /// Datenlizenz Deutschland – Namensnennung – Version 2.0 (`dl-by-de/2.0`).
+    pub const DL_BY_DE_2_0: License = License(17);
+    /// Creative Commons BY 4.0 (`cc-by/4.0`).
+    pub const CC_BY_4_0: License = License(3);
+    /// Another closed licence (`other-closed`): data shared under contract only.
+    pub const OTHER_CLOSED: License = License(29);
+    /// Another open licence (`other-open`).
+    pub const OTHER_OPEN: License = License(32);
+
     /// Reads a licence id (`dl-by-de/2.0`).
     pub fn from_id(id: &str) -> Result<Self> {
         LICENSES
@@ -403,6 +412,10 @@ mod tests {
             assert_eq!(License::from_iri(&l.iri()).unwrap(), l);
         }
         assert!(License::from_iri("https://creativecommons.org/licenses/by/4.0/").is_err());
+        assert_eq!(License::DL_BY_DE_2_0.id(), "dl-by-de/2.0");
+        assert_eq!(License::CC_BY_4_0.id(), "cc-by/4.0");
+        assert_eq!(License::OTHER_CLOSED.id(), "other-closed");
+        assert_eq!(License::OTHER_OPEN.id(), "other-open");
         assert_eq!(FileType::from_iri(&FileType::new("CSV").unwrap().iri()).unwrap().code(), "CSV");
         assert!(FileType::new("csv").is_err());
         assert_eq!(MediaType::new("Text/CSV").unwrap().as_str(), "text/csv");

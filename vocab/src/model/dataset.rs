@@ -72,6 +72,15 @@ impl ContactPoint {
         self
     }
 
+    /// The contact with its telephone number as the `tel:` IRI writes it (digits and `+` only).
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        if let Some(t) = self.phone_iri() {
+            self.phone = t.strip_prefix("tel:").map(str::to_owned);
+        }
+        self
+    }
+
     /// The `mailto:` IRI of the e-mail address.
     pub fn email_iri(&self) -> Option<String> {
         self.email.as_ref().map(|e| format!("mailto:{e}"))
@@ -438,6 +447,27 @@ impl Dataset {
     #[must_use]
     pub fn with_landing_page(mut self, url: impl Into<String>) -> Self {
         self.landing_page = Some(url.into());
+        self
+    }
+
+    /// The same dataset in the order a graph gives it back: keywords, themes, municipalities,
+    /// distributions and offers sorted, telephone numbers in their `tel:` form
+    /// (`+49 89 123` → `+4989123`). `Dataset::from_graph(&d.to_graph()?, &d.id)? ==
+    /// d.normalized()`.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        self.keywords.sort();
+        self.keywords.dedup();
+        self.themes.sort();
+        self.themes.dedup();
+        self.spatial.sort();
+        self.spatial.dedup();
+        self.distributions.sort_by(|a, b| a.id.cmp(&b.id));
+        self.offered_policies.sort();
+        self.offered_policies.dedup();
+        if let Some(c) = self.contact_point.take() {
+            self.contact_point = Some(c.normalized());
+        }
         self
     }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::{Dataset, Participant, Text, check_iri, check_url};
+
 use crate::error::{Error, Result};
 
 /// The connector as a `dcat:DataService`: the DSP endpoint through which the datasets are
@@ -108,6 +109,17 @@ impl SelfDescription {
         self
     }
 
+    /// The same self-description in the order a graph gives it back (datasets sorted by IRI,
+    /// each [`Dataset::normalized`], contacts normalized).
+    /// `SelfDescription::from_graph(&sd.to_graph()?)? == sd.normalized()`.
+    #[must_use]
+    pub fn normalized(mut self) -> Self {
+        self.datasets = self.datasets.into_iter().map(Dataset::normalized).collect();
+        self.datasets.sort_by(|a, b| a.id.cmp(&b.id));
+        self.participant.contact = self.participant.contact.normalized();
+        self
+    }
+
     /// Checks every part, and that the datasets are published by the participant and have
     /// distinct IRIs and identifiers. The error names the dataset and field.
     pub fn check(&self) -> Result<()> {
@@ -129,6 +141,15 @@ impl SelfDescription {
                     format!(
                         "is {}, but a self-description only holds datasets published by its participant {}",
                         d.publisher.id, self.participant.did
+                    ),
+                ));
+            }
+            if d.publisher.name != self.participant.legal_name {
+                return Err(Error::model(
+                    format!("datasets[{i}].publisher.name"),
+                    format!(
+                        "is {:?}, but the participant's legal name is {:?}",
+                        d.publisher.name, self.participant.legal_name
                     ),
                 ));
             }

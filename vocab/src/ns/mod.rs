@@ -90,7 +90,7 @@ namespace!(
     /// Friend of a Friend.
     foaf, "http://xmlns.com/foaf/0.1/", {
     AGENT = "Agent", ORGANIZATION = "Organization", PERSON = "Person", NAME = "name",
-    HOMEPAGE = "homepage", MBOX = "mbox", PAGE = "page",
+    HOMEPAGE = "homepage", MBOX = "mbox", PAGE = "page", PRIMARY_TOPIC = "primaryTopic",
 });
 
 namespace!(
@@ -180,4 +180,15 @@ namespace!(
     PUBLISH_REGISTER = "publishToRegister", SANDBOX_ACCESS = "sandboxAccess",
     HEAT_PLANNING = "Waermeplanung", TEMPLATE = "template", TEMPLATE_VERSION = "templateVersion",
     DATA_SPACE_MEMBER = "DataSpaceMember",
+    /// The participant's contact point (a `vcard:Kind`).
+    CONTACT_POINT = "contactPoint",
+    /// Type of a published self-description envelope (JWS `typ` suffix).
+    SELF_DESCRIPTION = "SelfDescription",
+});
+
+namespace!(
+    /// SKOS (concept schemes of the controlled vocabularies).
+    skos, "http://www.w3.org/2004/02/skos/core#", {
+    CONCEPT = "Concept", CONCEPT_SCHEME = "ConceptScheme", IN_SCHEME = "inScheme",
+    PREF_LABEL = "prefLabel", NOTATION = "notation",
 });
