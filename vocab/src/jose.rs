@@ -195,6 +195,29 @@ impl SigningKey {
         )?)
     }
 
+    /// Signs `payload` as a compact JWS whose protected header also carries `extra`
+    /// parameters (e.g. `iss`, `iat` replicated into the header, RFC 7519 §5.3). `alg` and
+    /// `kid` cannot be overridden.
+    pub fn sign_compact_with_header(
+        &self,
+        payload: &[u8],
+        typ: Option<&str>,
+        cty: Option<&str>,
+        extra: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<String, JoseError> {
+        let signer = ES256.signer_from_jwk(&self.jwk)?;
+        let mut header = self.header(typ, cty);
+        for (name, value) in extra {
+            if matches!(name.as_str(), "alg" | "kid" | "typ" | "cty" | "jwk" | "crit" | "b64") {
+                return Err(JoseError::Malformed(format!(
+                    "header parameter {name:?} cannot be set as an extra parameter"
+                )));
+            }
+            header.set_claim(name, Some(value.clone()))?;
+        }
+        Ok(josekit::jws::serialize_compact(payload, &header, &signer)?)
+    }
+
     /// Signs `payload` as a detached compact JWS (`header..signature`, RFC 7515 appendix F):
     /// the payload travels separately and is needed to verify.
     pub fn sign_detached(&self, payload: &[u8]) -> Result<String, JoseError> {
@@ -421,6 +444,21 @@ pub fn peek_header(jws: &str) -> Result<Header, JoseError> {
         .map_err(|e| JoseError::Malformed(format!("header is not base64url: {e}")))?;
     serde_json::from_slice(&bytes)
         .map_err(|e| JoseError::Malformed(format!("header is not valid JSON: {e}")))
+}
+
+/// Reads the whole protected header of a compact JWS as JSON, without verifying anything.
+pub fn peek_header_map(
+    jws: &str,
+) -> Result<serde_json::Map<String, serde_json::Value>, JoseError> {
+    let mut parts = jws.split('.');
+    let (Some(first), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
+        return Err(JoseError::Malformed("expected 3 dot-separated parts".into()));
+    };
+    let bytes = URL_SAFE_NO_PAD
+        .decode(first)
+        .map_err(|e| JoseError::Malformed(format!("header is not base64url: {e}")))?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| JoseError::Malformed(format!("header is not a JSON object: {e}")))
 }
 
 /// Reads the payload of a compact JWS without verifying it (to find the claimed issuer).

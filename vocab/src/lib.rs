@@ -3,6 +3,7 @@
 pub mod ags;
 pub mod context;
 pub mod did;
+pub mod envelope;
 mod error;
 pub mod jose;
 pub mod model;
