@@ -171,7 +171,6 @@ impl XsdDuration {
     /// Describes the duration in words (`12 Monate` / `12 months`).
     pub fn in_words(&self, german: bool) -> String {
         let mut parts = Vec::new();
-        let (years, months) = (self.months / 12, self.months % 12);
         let mut push = |n: i64, de1: &str, den: &str, en1: &str, enn: &str| {
             if n != 0 {
                 let w = match (german, n == 1) {
@@ -183,11 +182,7 @@ impl XsdDuration {
                 parts.push(format!("{n} {w}"));
             }
         };
-        if months == 0 && years > 0 {
-            push(years, "Jahr", "Jahre", "year", "years");
-        } else {
-            push(self.months, "Monat", "Monate", "month", "months");
-        }
+        push(self.months, "Monat", "Monate", "month", "months");
         let (days, rem) = (self.seconds / 86_400, self.seconds % 86_400);
         push(days, "Tag", "Tage", "day", "days");
         push(rem / 3600, "Stunde", "Stunden", "hour", "hours");
@@ -215,12 +210,8 @@ impl fmt::Display for XsdDuration {
             f.write_str("-")?;
         }
         f.write_str("P")?;
-        let (y, m) = (self.months / 12, self.months % 12);
-        if y != 0 {
-            write!(f, "{y}Y")?;
-        }
-        if m != 0 {
-            write!(f, "{m}M")?;
+        if self.months != 0 {
+            write!(f, "{}M", self.months)?;
         }
         let (days, rem) = (self.seconds / 86_400, self.seconds % 86_400);
         if days != 0 {
@@ -301,12 +292,12 @@ mod tests {
     fn durations() {
         let d = XsdDuration::parse("P12M").expect("P12M");
         assert_eq!((d.months, d.seconds), (12, 0));
-        assert_eq!(d.to_string(), "P1Y");
+        assert_eq!(d.to_string(), "P12M");
         let d = XsdDuration::parse("P1Y6M2DT3H4M5.5S").expect("full");
         assert_eq!(d.months, 18);
         assert_eq!(d.seconds, 2 * 86_400 + 3 * 3600 + 4 * 60 + 5);
         assert_eq!(d.nanos, 500_000_000);
-        assert_eq!(d.to_string(), "P1Y6M2DT3H4M5.5S");
+        assert_eq!(d.to_string(), "P18M2DT3H4M5.5S");
         assert!(XsdDuration::parse("PT36H").is_some());
         for bad in ["P", "PT", "12M", "P1H", "PM", "P1.5M", "P1M1Y", "P1D2", ""] {
             assert!(XsdDuration::parse(bad).is_none(), "{bad} must be rejected");
@@ -318,7 +309,7 @@ mod tests {
         assert_eq!(end.to_rfc3339(), "2025-02-28T00:00:00+00:00");
         assert_eq!(
             XsdDuration::parse("P24M").map(|d| d.in_words(true)),
-            Some("2 Jahre".into())
+            Some("24 Monate".into())
         );
         assert_eq!(
             XsdDuration::parse("P18M").map(|d| d.in_words(false)),
