@@ -265,11 +265,9 @@ impl BrokerConfig {
                 url.scheme()
             )));
         }
-        if url.host_str().is_none() {
-            return Err(BrokerError::Config("public_url has no host".into()));
-        }
-        if !self.tls.behind_proxy && (self.tls.cert_file.is_none() || self.tls.key_file.is_none())
-        {
+        vocab::did::did_web_from_url(&self.public_url)
+            .map_err(|e| BrokerError::Config(format!("public_url: {e}")))?;
+        if !self.tls.behind_proxy && (self.tls.cert_file.is_none() || self.tls.key_file.is_none()) {
             return Err(BrokerError::Config(
                 "tls.cert_file and tls.key_file are required (or set tls.behind_proxy = true when a proxy terminates TLS)".into(),
             ));
@@ -333,26 +331,8 @@ impl BrokerConfig {
 
     /// The authority's `did:web`, derived from `public_url` (port as `%3A`, path with `:`).
     pub fn authority_did(&self) -> String {
-        did_web_from_url(&self.public_url)
-    }
-}
-
-/// Derives a `did:web` identifier from an https base URL (W3C did:web method: the port's colon
-/// is percent-encoded, path segments are joined with `:`).
-pub fn did_web_from_url(base: &str) -> String {
-    match url::Url::parse(base) {
-        Ok(url) => {
-            let mut id = url.host_str().unwrap_or_default().to_owned();
-            if let Some(port) = url.port() {
-                id.push_str(&format!("%3A{port}"));
-            }
-            for seg in url.path().split('/').filter(|s| !s.is_empty()) {
-                id.push(':');
-                id.push_str(seg);
-            }
-            format!("did:web:{id}")
-        }
-        Err(_) => format!("did:web:{base}"),
+        // `check` verified at load time that the URL yields a DID.
+        vocab::did::did_web_from_url(&self.public_url).unwrap_or_default()
     }
 }
 
@@ -393,17 +373,5 @@ key_file = "tls/key.pem"
         )
         .expect_err("scheme");
         assert!(err.to_string().contains("scheme"), "{err}");
-    }
-
-    #[test]
-    fn did_web_derivation() {
-        assert_eq!(
-            did_web_from_url("https://example.org"),
-            "did:web:example.org"
-        );
-        assert_eq!(
-            did_web_from_url("https://127.0.0.1:9443/broker"),
-            "did:web:127.0.0.1%3A9443:broker"
-        );
     }
 }

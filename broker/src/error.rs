@@ -76,7 +76,9 @@ pub enum BrokerError {
     #[error("invalid signature: {0}")]
     InvalidSignature(String),
     /// The envelope's `iat` is not newer than the last accepted one.
-    #[error("replayed or out-of-order envelope: iat {iat} is not greater than the last accepted iat {last}")]
+    #[error(
+        "replayed or out-of-order envelope: iat {iat} is not greater than the last accepted iat {last}"
+    )]
     Replay {
         /// The envelope's `iat`.
         iat: i64,
@@ -96,7 +98,9 @@ pub enum BrokerError {
     #[error("SPARQL updates are refused: this endpoint is read-only")]
     UpdateRefused,
     /// A SPARQL query uses `SERVICE`.
-    #[error("SERVICE (federated query) is refused: the endpoint queries only the broker's own graphs")]
+    #[error(
+        "SERVICE (federated query) is refused: the endpoint queries only the broker's own graphs"
+    )]
     ServiceRefused,
     /// The SPARQL query does not parse.
     #[error("SPARQL syntax: {0}")]

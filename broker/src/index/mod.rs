@@ -55,6 +55,8 @@ pub struct VisibleDescription {
     pub did: String,
     /// Its type (from the authority's record).
     pub participant_type: ParticipantType,
+    /// When the broker accepted the description.
+    pub accepted_at: chrono::DateTime<chrono::Utc>,
     /// The verified graph.
     pub graph: Graph,
 }
@@ -93,9 +95,11 @@ impl Catalog {
             &description.graph,
             &description.did,
             description.participant_type,
+            description.accepted_at,
         );
         self.graphs.replace(&description.did, &description.graph)?;
-        self.search.replace_participant(&description.did, &datasets)?;
+        self.search
+            .replace_participant(&description.did, &datasets)?;
         let mut s = self.write()?;
         Self::forget(&mut s, &description.did);
         let count = datasets.len();
@@ -136,7 +140,7 @@ impl Catalog {
         let mut all = Vec::new();
         let mut s = self.write()?;
         for d in descriptions {
-            let datasets = summarize(&d.graph, &d.did, d.participant_type);
+            let datasets = summarize(&d.graph, &d.did, d.participant_type, d.accepted_at);
             self.graphs.replace(&d.did, &d.graph)?;
             all.extend(datasets.iter().cloned());
             Self::remember(&mut s, &d.did, datasets);
@@ -160,7 +164,11 @@ impl Catalog {
         let s = self.read()?;
         Ok(s.by_participant
             .get(did)
-            .map(|ids| ids.iter().filter_map(|id| s.by_id.get(id).cloned()).collect())
+            .map(|ids| {
+                ids.iter()
+                    .filter_map(|id| s.by_id.get(id).cloned())
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

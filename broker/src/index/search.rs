@@ -6,16 +6,17 @@ use std::sync::Mutex;
 
 use tantivy::collector::{Count, FacetCollector, TopDocs};
 use tantivy::query::{AllQuery, BooleanQuery, Occur, Query, QueryParser, TermQuery};
+use tantivy::schema::Facet;
 use tantivy::schema::{
     FAST, FacetOptions, Field, IndexRecordOption, STORED, STRING, Schema, TextFieldIndexing,
     TextOptions, Value,
 };
 use tantivy::tokenizer::{
-    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter,
-    TextAnalyzer,
+    Language, LowerCaser, RemoveLongFilter, SimpleTokenizer, Stemmer, StopWordFilter, TextAnalyzer,
 };
-use tantivy::{DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term};
-use tantivy::schema::Facet;
+use tantivy::{
+    DocAddress, Index, IndexReader, IndexWriter, Order, ReloadPolicy, TantivyDocument, Term,
+};
 
 use super::summary::DatasetSummary;
 use crate::error::BrokerError;
@@ -203,7 +204,10 @@ impl SearchIndex {
         if !s.publisher.is_empty() {
             doc.add_facet(f.publisher, flat_facet(&s.publisher));
         }
-        doc.add_facet(f.participant_type, flat_facet(s.participant_type.as_str()));
+        doc.add_facet(
+            f.participant_type,
+            flat_facet(crate::store::participant_type_name(s.participant_type)),
+        );
         for l in &s.licenses {
             doc.add_facet(f.license, flat_facet(l));
         }
@@ -289,7 +293,10 @@ impl SearchIndex {
         let flat = |values: &[String]| values.iter().map(|v| flat_facet(v)).collect::<Vec<_>>();
         for (field, facets) in [
             (f.theme, flat(&q.themes)),
-            (f.region, q.regions.iter().map(|r| region_facet(r)).collect()),
+            (
+                f.region,
+                q.regions.iter().map(|r| region_facet(r)).collect(),
+            ),
             (f.publisher, flat(&q.publishers)),
             (f.participant_type, flat(&q.participant_types)),
             (f.license, flat(&q.licenses)),
@@ -320,7 +327,12 @@ impl SearchIndex {
             c
         };
         let mut region_roots = vec![Facet::root()];
-        region_roots.extend(q.regions.iter().filter(|r| r.len() < 8).map(|r| region_facet(r)));
+        region_roots.extend(
+            q.regions
+                .iter()
+                .filter(|r| r.len() < 8)
+                .map(|r| region_facet(r)),
+        );
         // tantivy implements Collector for tuples of up to four, hence the nesting.
         let facets = (
             (
@@ -359,7 +371,12 @@ impl SearchIndex {
         let flat_counts = |c: &tantivy::collector::FacetCounts| {
             let mut v: Vec<(String, u64)> = c
                 .get(Facet::root())
-                .map(|(facet, n)| (unstep(facet.to_path().last().copied().unwrap_or_default()), n))
+                .map(|(facet, n)| {
+                    (
+                        unstep(facet.to_path().last().copied().unwrap_or_default()),
+                        n,
+                    )
+                })
                 .collect();
             v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
             v

@@ -50,6 +50,8 @@ pub struct DatasetSummary {
     pub access_rights: Option<String>,
     /// `dct:modified` (or `dct:issued`), if given.
     pub modified: Option<DateTime<Utc>>,
+    /// When the broker accepted the description (its last refresh).
+    pub published_at: DateTime<Utc>,
     /// Whether the dataset is marked personal-adjacent.
     pub personal_adjacent: bool,
     /// The offered contract template.
@@ -97,7 +99,11 @@ pub(crate) fn best_literal(
     untagged.or(other)
 }
 
-fn iris(graph: &Graph, subject: NamedOrBlankNodeRef<'_>, predicate: NamedNodeRef<'_>) -> Vec<String> {
+fn iris(
+    graph: &Graph,
+    subject: NamedOrBlankNodeRef<'_>,
+    predicate: NamedNodeRef<'_>,
+) -> Vec<String> {
     graph
         .objects_for_subject_predicate(subject, predicate)
         .filter_map(|o| match o {
@@ -219,6 +225,7 @@ pub fn summarize(
     graph: &Graph,
     participant: &str,
     participant_type: ParticipantType,
+    published_at: DateTime<Utc>,
 ) -> Vec<DatasetSummary> {
     let datasets: Vec<NamedOrBlankNodeRef<'_>> = graph
         .subjects_for_predicate_object(rdf::TYPE, dcat::DATASET)
@@ -229,7 +236,16 @@ pub fn summarize(
         let NamedOrBlankNodeRef::NamedNode(iri) = node else {
             continue;
         };
-        out.push(summarize_one(graph, *node, iri.as_str(), participant, participant_type, &stop));
+        let mut summary = summarize_one(
+            graph,
+            *node,
+            iri.as_str(),
+            participant,
+            participant_type,
+            &stop,
+        );
+        summary.published_at = published_at;
+        out.push(summary);
     }
     out.sort_by(|a, b| a.iri.cmp(&b.iri));
     out
@@ -304,6 +320,7 @@ fn summarize_one<'a>(
         purposes,
         access_rights: iris(graph, node, dct::ACCESS_RIGHTS).into_iter().next(),
         modified,
+        published_at: DateTime::<Utc>::UNIX_EPOCH,
         personal_adjacent,
         template: template_ref(graph, node),
         key_terms,
@@ -331,7 +348,11 @@ fn template_ref(graph: &Graph, dataset: NamedOrBlankNodeRef<'_>) -> Option<Templ
                 _ => continue,
             };
             let version = best_literal(graph, subject, gwd::TEMPLATE_VERSION);
-            return Some(TemplateRef { iri, title, version });
+            return Some(TemplateRef {
+                iri,
+                title,
+                version,
+            });
         }
     }
     None

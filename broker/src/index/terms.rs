@@ -3,29 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use vocab::ns::{dpv, gwd, odrl};
-
-/// German label of a Charta purpose IRI (DPV public-benefit branch and the municipal
-/// extensions); unknown purposes show their local name.
-pub fn purpose_label(iri: &str) -> String {
-    let known = [
-        (dpv::IMPROVE_PUBLIC_SERVICES.as_str(), "Verbesserung öffentlicher Dienstleistungen"),
-        (dpv::IMPROVE_TRANSPORT_MOBILITY.as_str(), "Verkehr und Mobilität"),
-        (dpv::COMBAT_CLIMATE_CHANGE.as_str(), "Klimaschutz und Klimaanpassung"),
-        (dpv::IMPROVE_HEALTHCARE.as_str(), "Gesundheitsversorgung"),
-        (dpv::PROVIDE_OFFICIAL_STATISTICS.as_str(), "Amtliche Statistik"),
-        (dpv::PUBLIC_POLICY_MAKING.as_str(), "Politikgestaltung und Planung"),
-        (dpv::PUBLIC_BENEFIT.as_str(), "Gemeinwohl"),
-        (dpv::RESEARCH_AND_DEVELOPMENT.as_str(), "Forschung und Entwicklung"),
-        (dpv::ACADEMIC_RESEARCH.as_str(), "Wissenschaftliche Forschung"),
-        (gwd::HEAT_PLANNING.as_str(), "Kommunale Wärmeplanung"),
-    ];
-    known
-        .iter()
-        .find(|(k, _)| *k == iri)
-        .map(|(_, l)| (*l).to_owned())
-        .unwrap_or_else(|| local_name(iri).to_owned())
-}
+use vocab::ns::{gwd, odrl};
 
 /// The part of an IRI after the last `#` or `/`.
 pub fn local_name(iri: &str) -> &str {
@@ -70,15 +48,19 @@ pub(crate) struct KeyTerms {
 
 impl KeyTerms {
     pub(crate) fn add_constraint(&mut self, left: &str, values: &[String]) {
-        let joined = |f: &dyn Fn(&str) -> String| {
-            values.iter().map(|v| f(v)).collect::<Vec<_>>().join(", ")
-        };
+        let joined =
+            |f: &dyn Fn(&str) -> String| values.iter().map(|v| f(v)).collect::<Vec<_>>().join(", ");
         if left == odrl::PURPOSE.as_str() {
-            self.purposes.extend(values.iter().map(|v| purpose_label(v)));
+            self.purposes
+                .extend(values.iter().map(|v| crate::labels::purpose(v)));
         } else if left == odrl::ELAPSED_TIME.as_str() {
-            self.lines.insert((1, format!("Nutzungsdauer: höchstens {}", joined(&duration_de))));
+            self.lines.insert((
+                1,
+                format!("Nutzungsdauer: höchstens {}", joined(&duration_de)),
+            ));
         } else if left == odrl::DATE_TIME.as_str() {
-            self.lines.insert((1, format!("Zeitraum: bis {}", joined(&|v| v.to_owned()))));
+            self.lines
+                .insert((1, format!("Zeitraum: bis {}", joined(&|v| v.to_owned()))));
         } else if left == gwd::AGGREGATION_THRESHOLD.as_str() {
             self.lines.insert((
                 2,
@@ -88,14 +70,24 @@ impl KeyTerms {
                 ),
             ));
         } else if left == gwd::RECIPIENT_TYPE.as_str() || left == odrl::RECIPIENT.as_str() {
-            self.lines.insert((3, format!("Empfänger: {}", joined(&|v| recipient_label(v)))));
-        } else if left == gwd::SPATIAL_SCOPE.as_str() || left == odrl::SPATIAL.as_str() {
             self.lines
-                .insert((4, format!("Räumlicher Geltungsbereich: {}", joined(&|v| local_name(v).to_owned()))));
+                .insert((3, format!("Empfänger: {}", joined(&|v| recipient_label(v)))));
+        } else if left == gwd::SPATIAL_SCOPE.as_str() || left == odrl::SPATIAL.as_str() {
+            self.lines.insert((
+                4,
+                format!(
+                    "Räumlicher Geltungsbereich: {}",
+                    joined(&|v| local_name(v).to_owned())
+                ),
+            ));
         } else if left == odrl::COUNT.as_str() {
-            self.lines.insert((5, format!("Höchstens {} Zugriffe", joined(&|v| v.to_owned()))));
+            self.lines.insert((
+                5,
+                format!("Höchstens {} Zugriffe", joined(&|v| v.to_owned())),
+            ));
         } else if left == gwd::CHARTA_MEMBERSHIP.as_str() {
-            self.lines.insert((6, "Nur für Mitglieder der Charta".to_owned()));
+            self.lines
+                .insert((6, "Nur für Mitglieder der Charta".to_owned()));
         }
     }
 
@@ -104,14 +96,19 @@ impl KeyTerms {
             (a, true, _) if a == odrl::DISTRIBUTE.as_str() => (7, "Keine Weitergabe an Dritte"),
             (a, true, _) if a == gwd::REIDENTIFY.as_str() => (8, "Re-Identifizierung untersagt"),
             (a, _, true) if a == odrl::DELETE.as_str() => (9, "Löschung nach Ende der Nutzung"),
-            (a, _, true) if a == gwd::LOG_ACCESS.as_str() => (10, "Jeder Zugriff wird protokolliert"),
-            (a, _, true) if a == gwd::PUBLISH_REGISTER.as_str() => {
-                (11, "Eintrag im öffentlichen Register der Datenkooperationen")
+            (a, _, true) if a == gwd::LOG_ACCESS.as_str() => {
+                (10, "Jeder Zugriff wird protokolliert")
             }
+            (a, _, true) if a == gwd::PUBLISH_REGISTER.as_str() => (
+                11,
+                "Eintrag im öffentlichen Register der Datenkooperationen",
+            ),
             (a, _, true) if a == gwd::SHARE_RESULTS.as_str() => {
                 (12, "Ergebnisse gehen an den Datengeber zurück")
             }
-            (a, false, false) if a == gwd::SANDBOX_ACCESS.as_str() || a == odrl::AGGREGATE.as_str() => {
+            (a, false, false)
+                if a == gwd::SANDBOX_ACCESS.as_str() || a == odrl::AGGREGATE.as_str() =>
+            {
                 (2, "Zugriff nur über Aggregationen in der Sandbox")
             }
             _ => return,
@@ -133,7 +130,8 @@ impl KeyTerms {
 }
 
 fn recipient_label(value: &str) -> String {
-    crate::store::ParticipantType::parse(local_name(value))
+    crate::store::ParticipantType::from_iri(value)
+        .or_else(|| crate::store::parse_participant_type(value))
         .map(|t| t.label_de().to_owned())
         .unwrap_or_else(|| local_name(value).to_owned())
 }
@@ -156,11 +154,17 @@ mod tests {
         let mut t = KeyTerms::default();
         t.add_action(odrl::DISTRIBUTE.as_str(), true, false);
         t.add_constraint(odrl::ELAPSED_TIME.as_str(), &["P12M".into()]);
-        t.add_constraint(odrl::PURPOSE.as_str(), &[gwd::HEAT_PLANNING.as_str().into()]);
+        t.add_constraint(
+            odrl::PURPOSE.as_str(),
+            &[gwd::HEAT_PLANNING.as_str().into()],
+        );
         assert_eq!(
             t.into_lines(),
             vec![
-                "Zweck: Kommunale Wärmeplanung".to_owned(),
+                format!(
+                    "Zweck: {}",
+                    crate::labels::purpose(gwd::HEAT_PLANNING.as_str())
+                ),
                 "Nutzungsdauer: höchstens 12 Monate".to_owned(),
                 "Keine Weitergabe an Dritte".to_owned(),
             ]

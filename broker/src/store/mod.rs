@@ -6,6 +6,7 @@ mod sled_store;
 
 pub use records::{
     Envelope, Participant, ParticipantStatus, ParticipantType, RegisterEntry,
+    parse_participant_type, participant_type_name,
 };
 pub use sled_store::SledStore;
 

@@ -4,52 +4,24 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-/// Kind of organisation a participant is (the facet "participant type").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ParticipantType {
-    /// A municipality (Kommune); has an AGS.
-    Municipality,
-    /// Another public body (authority, school board, public utility under public law).
-    PublicBody,
-    /// A company (utility, mobility provider, …).
-    Company,
-    /// A research institution.
-    Research,
+pub use vocab::model::ParticipantType;
+
+/// The wire name of a participant type (`municipality`, `public_body`, `company`, `research`),
+/// the same as its serde name.
+pub fn participant_type_name(t: ParticipantType) -> &'static str {
+    match t {
+        ParticipantType::Municipality => "municipality",
+        ParticipantType::PublicBody => "public_body",
+        ParticipantType::Company => "company",
+        ParticipantType::Research => "research",
+    }
 }
 
-impl ParticipantType {
-    /// Every type, in display order.
-    pub const ALL: [ParticipantType; 4] = [
-        ParticipantType::Municipality,
-        ParticipantType::PublicBody,
-        ParticipantType::Company,
-        ParticipantType::Research,
-    ];
-
-    /// The wire name (`Municipality`, …), also the `gwd:` local name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ParticipantType::Municipality => "Municipality",
-            ParticipantType::PublicBody => "PublicBody",
-            ParticipantType::Company => "Company",
-            ParticipantType::Research => "Research",
-        }
-    }
-
-    /// The German label shown on pages.
-    pub fn label_de(self) -> &'static str {
-        match self {
-            ParticipantType::Municipality => "Kommune",
-            ParticipantType::PublicBody => "Öffentliche Stelle",
-            ParticipantType::Company => "Unternehmen",
-            ParticipantType::Research => "Forschung",
-        }
-    }
-
-    /// Parses the wire name.
-    pub fn parse(s: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|t| t.as_str() == s)
-    }
+/// Parses a wire name.
+pub fn parse_participant_type(s: &str) -> Option<ParticipantType> {
+    ParticipantType::ALL
+        .into_iter()
+        .find(|t| participant_type_name(*t) == s)
 }
 
 /// Where a participant stands with the authority.

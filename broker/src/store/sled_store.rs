@@ -5,8 +5,8 @@ use std::path::Path;
 use sled::Transactional;
 use sled::transaction::ConflictableTransactionError;
 
-use super::records::{Envelope, Participant, RegisterEntry, Stored};
 use super::Store;
+use super::records::{Envelope, Participant, RegisterEntry, Stored};
 use crate::error::BrokerError;
 
 const STATUS_INDEX_KEY: &[u8] = b"status-list-next-index";
@@ -125,7 +125,10 @@ impl Store for SledStore {
     fn participants(&self) -> Result<Vec<Participant>, BrokerError> {
         self.participants
             .iter()
-            .map(|r| r.map_err(BrokerError::from).and_then(|(_, v)| as_participant(&v)))
+            .map(|r| {
+                r.map_err(BrokerError::from)
+                    .and_then(|(_, v)| as_participant(&v))
+            })
             .collect()
     }
 
@@ -157,7 +160,10 @@ impl Store for SledStore {
     fn envelopes(&self) -> Result<Vec<Envelope>, BrokerError> {
         self.envelopes
             .iter()
-            .map(|r| r.map_err(BrokerError::from).and_then(|(_, v)| as_envelope(&v)))
+            .map(|r| {
+                r.map_err(BrokerError::from)
+                    .and_then(|(_, v)| as_envelope(&v))
+            })
             .collect()
     }
 
@@ -188,9 +194,11 @@ impl Store for SledStore {
 
     fn insert_register_entry(&self, entry: &RegisterEntry) -> Result<(), BrokerError> {
         let bytes = encode(Stored::Register(entry.clone()))?;
-        let swapped = self
-            .register
-            .compare_and_swap(entry.id.as_bytes(), None as Option<&[u8]>, Some(bytes))?;
+        let swapped = self.register.compare_and_swap(
+            entry.id.as_bytes(),
+            None as Option<&[u8]>,
+            Some(bytes),
+        )?;
         if swapped.is_err() {
             return Err(BrokerError::Conflict(format!(
                 "agreement {} is already in the register",
@@ -205,7 +213,10 @@ impl Store for SledStore {
         let mut entries = self
             .register
             .iter()
-            .map(|r| r.map_err(BrokerError::from).and_then(|(_, v)| as_register(&v)))
+            .map(|r| {
+                r.map_err(BrokerError::from)
+                    .and_then(|(_, v)| as_register(&v))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         entries.sort_by(|a, b| a.recorded_at.cmp(&b.recorded_at).then(a.id.cmp(&b.id)));
         Ok(entries)
@@ -236,17 +247,29 @@ mod tests {
     #[test]
     fn envelopes_replace_and_refuse_replays() {
         let store = SledStore::temporary().expect("store");
-        store.put_envelope(&envelope("did:web:a", 10)).expect("first");
-        store.put_envelope(&envelope("did:web:a", 11)).expect("newer");
-        let err = store.put_envelope(&envelope("did:web:a", 11)).expect_err("same iat");
+        store
+            .put_envelope(&envelope("did:web:a", 10))
+            .expect("first");
+        store
+            .put_envelope(&envelope("did:web:a", 11))
+            .expect("newer");
+        let err = store
+            .put_envelope(&envelope("did:web:a", 11))
+            .expect_err("same iat");
         assert!(matches!(err, BrokerError::Replay { iat: 11, last: 11 }));
         assert!(store.put_envelope(&envelope("did:web:a", 5)).is_err());
-        assert_eq!(store.envelope("did:web:a").expect("get").expect("some").iat, 11);
+        assert_eq!(
+            store.envelope("did:web:a").expect("get").expect("some").iat,
+            11
+        );
         // deletion obeys the same rule and keeps the mark
         assert!(store.delete_envelope("did:web:a", 11).is_err());
         store.delete_envelope("did:web:a", 12).expect("delete");
         assert!(store.envelope("did:web:a").expect("get").is_none());
-        assert!(store.put_envelope(&envelope("did:web:a", 12)).is_err(), "replay after delete");
+        assert!(
+            store.put_envelope(&envelope("did:web:a", 12)).is_err(),
+            "replay after delete"
+        );
         assert_eq!(store.last_iat("did:web:a").expect("iat"), Some(12));
         // other participants are independent
         store.put_envelope(&envelope("did:web:b", 1)).expect("b");
