@@ -10,8 +10,18 @@
 //! - [`store`]: the [`store::Store`] trait and its sled implementation;
 //! - [`dsp`]: the DSP 2025-1 messages, parsed strictly.
 
+pub mod app;
+pub mod assets;
+pub mod client;
 pub mod config;
 pub mod dsp;
+pub mod http;
+pub mod identity;
+pub mod metrics;
 pub mod negotiation;
+pub mod outbox;
 pub mod process;
 pub mod store;
+pub mod terms;
+pub mod tls;
+pub mod trust;

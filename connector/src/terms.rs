@@ -1,0 +1,233 @@
+//! The connector's use of `contracts`: reading policies, evaluating requests and visibility,
+//! comparing terms, and building, signing and checking agreements. One place, so the rest of
+//! the connector deals in plain JSON and this module's small types.
+
+use chrono::{DateTime, Utc};
+use contracts::agreement::{AgreementError, AgreementTerms, ContractReference, SignedAgreement};
+use contracts::charta::Charta;
+use contracts::eval::{CompiledPolicy, EvaluationRequest, Lang, RecipientAttributes, WorldState};
+use contracts::odrl::Policy;
+use serde_json::Value;
+use vocab::jose::{PublicKey, SigningKey};
+
+use crate::negotiation::record::Evaluation;
+use crate::trust::Caller;
+
+/// A policy or agreement that `contracts` refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct TermsError(pub String);
+
+/// The facts a provider evaluates a request with.
+#[derive(Debug, Clone)]
+pub struct RequestFacts<'a> {
+    /// The requesting party.
+    pub caller: &'a Caller,
+    /// The dataset.
+    pub dataset_id: &'a str,
+    /// The declared purpose (IRI or prefixed name).
+    pub purpose: Option<&'a str>,
+    /// The time of the decision.
+    pub now: DateTime<Utc>,
+}
+
+/// The policy engine.
+#[derive(Debug, Clone)]
+pub struct Terms {
+    charta: Charta,
+}
+
+impl Default for Terms {
+    fn default() -> Self {
+        Self::new(Charta::default_1_0())
+    }
+}
+
+fn recipient(caller: &Caller) -> RecipientAttributes {
+    RecipientAttributes {
+        participant_type: caller.participant_type.clone(),
+        ags: caller.ags.clone(),
+        charta_member: !caller.tck && caller.charta_version.is_some(),
+        charta_version: caller.charta_version.clone(),
+    }
+}
+
+impl Terms {
+    /// An engine bound to a Charta.
+    pub fn new(charta: Charta) -> Self {
+        Self { charta }
+    }
+
+    /// The Charta agreements are bound to.
+    pub fn charta(&self) -> &Charta {
+        &self.charta
+    }
+
+    /// Reads a DSP JSON policy.
+    pub fn policy(&self, json: &Value) -> Result<Policy, TermsError> {
+        Policy::from_dsp_json(json).map_err(|e| TermsError(e.to_string()))
+    }
+
+    /// Evaluates `policy` for a request by `facts.caller` to use the dataset.
+    pub fn evaluate(
+        &self,
+        policy: &Value,
+        facts: &RequestFacts<'_>,
+    ) -> Result<Evaluation, TermsError> {
+        let policy = self.policy(policy)?;
+        let compiled = CompiledPolicy::compile(&policy, &self.charta)
+            .map_err(|e| TermsError(e.to_string()))?;
+        let mut request = EvaluationRequest::new("use")
+            .with_party(facts.caller.id.clone())
+            .with_target(facts.dataset_id.to_owned());
+        if let Some(p) = facts.purpose {
+            request = request.with_purpose(p);
+        }
+        let mut world = WorldState::at(facts.now);
+        world.recipient = recipient(facts.caller);
+        let report = compiled.evaluate(&request, &world);
+        Ok(Evaluation {
+            permitted: report.is_permitted(),
+            reasons_de: report.denial_reasons(Lang::De),
+            reasons_en: report.denial_reasons(Lang::En),
+        })
+    }
+
+    /// Whether `caller` may see an offer with this visibility policy (`None`: everyone
+    /// admitted). An unreadable policy hides the offer.
+    pub fn visible(&self, visibility: Option<&Value>, caller: &Caller, now: DateTime<Utc>) -> bool {
+        let Some(policy) = visibility else {
+            return true;
+        };
+        let Ok(policy) = self.policy(policy) else {
+            return false;
+        };
+        let Ok(compiled) = CompiledPolicy::compile(&policy, &self.charta) else {
+            return false;
+        };
+        let request = EvaluationRequest::new("use").with_party(caller.id.clone());
+        let mut world = WorldState::at(now);
+        world.recipient = recipient(caller);
+        compiled.evaluate(&request, &world).is_permitted()
+    }
+
+    /// Checks that `request` carries the terms of `offer`; the error describes the difference.
+    pub fn same_terms(&self, offer: &Value, request: &Value) -> Result<(), TermsError> {
+        let offer = self.policy(offer)?;
+        let request = self.policy(request)?;
+        request
+            .same_terms(&offer)
+            .map_err(|d| TermsError(d.description))
+    }
+
+    /// Builds the agreement for an accepted offer and signs it as provider.
+    pub fn conclude(
+        &self,
+        offer: &Value,
+        request: &Value,
+        terms: AgreementTerms,
+        provider_key: &SigningKey,
+    ) -> Result<SignedAgreement, TermsError> {
+        let offer = self.policy(offer)?;
+        let request = self.policy(request)?;
+        let agreement =
+            contracts::agreement::Agreement::build(&offer, &request, &terms, &self.charta)
+                .map_err(|e| TermsError(e.to_string()))?;
+        let mut signed = SignedAgreement::new(agreement);
+        signed
+            .sign(contracts::agreement::Role::Provider, provider_key)
+            .map_err(|e| TermsError(e.to_string()))?;
+        Ok(signed)
+    }
+
+    /// Reads an agreement with its signatures.
+    pub fn read_agreement(&self, json: &Value) -> Result<SignedAgreement, TermsError> {
+        SignedAgreement::from_dsp_json(json).map_err(|e| TermsError(e.to_string()))
+    }
+
+    /// Checks one party's signature on an agreement (the other may still be missing).
+    pub fn verify_party(
+        &self,
+        signed: &SignedAgreement,
+        role: contracts::agreement::Role,
+        key: &PublicKey,
+    ) -> Result<(), TermsError> {
+        let party = match role {
+            contracts::agreement::Role::Provider => signed.agreement.provider(),
+            _ => signed.agreement.consumer(),
+        };
+        let mut sigs = signed.signatures.iter().filter(|s| s.role == role);
+        let sig = sigs.next().ok_or_else(|| {
+            TermsError(format!(
+                "the {} has not signed the agreement",
+                role.as_str()
+            ))
+        })?;
+        if sigs.next().is_some() {
+            return Err(TermsError(format!(
+                "the {} signed more than once",
+                role.as_str()
+            )));
+        }
+        if vocab::did::did_of_did_url(&sig.kid) != party {
+            return Err(TermsError(format!(
+                "the {} signature is by {}, not by {party}",
+                role.as_str(),
+                sig.kid
+            )));
+        }
+        let bytes = signed
+            .canonical_bytes()
+            .map_err(|e| TermsError(e.to_string()))?;
+        key.verify_detached(&sig.jws, &bytes)
+            .map(|_| ())
+            .map_err(|e| {
+                TermsError(format!(
+                    "the {} signature does not verify: {e}",
+                    role.as_str()
+                ))
+            })
+    }
+
+    /// Adds this party's signature.
+    pub fn countersign(
+        &self,
+        signed: &mut SignedAgreement,
+        role: contracts::agreement::Role,
+        key: &SigningKey,
+    ) -> Result<(), TermsError> {
+        signed
+            .sign(role, key)
+            .map_err(|e: AgreementError| TermsError(e.to_string()))
+    }
+
+    /// Checks both signatures.
+    pub fn verify_both(
+        &self,
+        signed: &SignedAgreement,
+        provider: &PublicKey,
+        consumer: &PublicKey,
+    ) -> Result<(), TermsError> {
+        signed
+            .verify(provider, consumer)
+            .map_err(|e| TermsError(e.to_string()))
+    }
+}
+
+/// The contract reference of an offer.
+pub fn contract_reference(offer: &crate::assets::Offer) -> ContractReference {
+    ContractReference {
+        template_id: offer
+            .template
+            .as_ref()
+            .map(|t| t.id.clone())
+            .unwrap_or_default(),
+        template_version: offer
+            .template
+            .as_ref()
+            .map(|t| t.version.clone())
+            .unwrap_or_default(),
+        contract_sha256: offer.contract_sha256.clone(),
+        parameters: offer.parameters.clone(),
+    }
+}

@@ -1,0 +1,8 @@
+//! Trust between connectors: the request tokens this connector issues, and the checks on the
+//! tokens of callers.
+
+mod issuer;
+mod verifier;
+
+pub use issuer::{MAX_TOKEN_LIFETIME_SECS, MEMBERSHIP_CLAIM, TokenIssuer};
+pub use verifier::{AuthError, Caller, CallerVerifier, TckIdentity};
