@@ -79,7 +79,7 @@ fn type_label(iri: &str, lang: Lang) -> String {
 }
 
 fn region_label(r: &Region, lang: Lang) -> String {
-    format!("{} {}", r.kind_label(de(lang)), r.code())
+    r.label(de(lang))
 }
 
 fn join(items: &[String], lang: Lang) -> String {

@@ -1,73 +1,62 @@
-//! Regions by official municipality key (AGS, Amtlicher Gemeindeschlüssel).
+//! Regions by official municipality key (AGS), on top of [`vocab::ags`].
 //!
-//! An AGS has eight digits: two for the state (Land), one for the government region
-//! (Regierungsbezirk), two for the district (Kreis), three for the municipality. A region is
-//! named by its significant prefix: `09` (Bayern), `091` (Oberbayern), `09162` (München,
-//! kreisfreie Stadt), `09162000` (the municipality). The 8-digit forms `09000000` and
-//! `09100000` and `09162000` name the state, region and municipality. A municipality lies in
-//! its district, government region and state: containment is the prefix relation.
-//! The dcat-ap.de IRIs (`http://dcat-ap.de/def/politicalGeocoding/municipalityKey/09162000`,
-//! `…/stateKey/09`, `…/districtKey/09162`) are read too.
+//! A region is a state (2 digits, `09`), a district (5 digits, `09162`) or a municipality
+//! (8 digits, `09162000`), each an official key. A municipality lies in its district and its
+//! state: containment is the key prefix. The DCAT-AP.de IRIs
+//! (`http://dcat-ap.de/def/politicalGeocoding/stateKey/09`, `…/districtKey/09162`,
+//! `…/municipalityKey/09162000`) are read too.
 
-/// A region, as its significant AGS prefix (2, 3, 5 or 8 digits).
+use vocab::ags::{self, RegionLevel};
+
+/// A state, district or municipality.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Region {
-    prefix: String,
-}
-
-const GEOCODING: &str = "http://dcat-ap.de/def/politicalGeocoding/";
+pub struct Region(ags::Region);
 
 impl Region {
-    /// Reads an AGS code (2, 3, 5 or 8 digits) or a dcat-ap.de political geocoding IRI.
+    /// Reads an official key (2, 5 or 8 digits) or a DCAT-AP.de political geocoding IRI.
     pub fn parse(text: &str) -> Option<Region> {
-        let code = match text.strip_prefix(GEOCODING) {
-            Some(rest) => rest.rsplit('/').next()?,
-            None => text,
-        };
-        if !code.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
-        let prefix = match code.len() {
-            2 | 3 | 5 => code.to_owned(),
-            8 => {
-                if code.ends_with("000000") {
-                    code[..2].to_owned()
-                } else if code.ends_with("00000") && code.as_bytes()[2] != b'0' {
-                    code[..3].to_owned()
-                } else {
-                    code.to_owned()
-                }
-            }
-            12 => code[..5].to_owned() + &code[9..],
-            _ => return None,
-        };
-        if prefix.len() >= 2 && &prefix[..2] == "00" {
-            return None;
-        }
-        Some(Region { prefix })
+        let text = text.trim();
+        let key = [
+            ags::STATE_KEY_IRI,
+            ags::DISTRICT_KEY_IRI,
+            ags::MUNICIPALITY_KEY_IRI,
+        ]
+        .iter()
+        .find_map(|prefix| text.strip_prefix(prefix))
+        .unwrap_or(text);
+        ags::Region::parse(key).ok().map(Region)
     }
 
-    /// The significant prefix (`09`, `09162`, `09162000`).
+    /// The key (`09`, `09162`, `09162000`).
     pub fn code(&self) -> &str {
-        &self.prefix
+        self.0.as_str()
     }
 
     /// Whether `other` lies within this region (or is it).
     pub fn contains(&self, other: &Region) -> bool {
-        other.prefix.starts_with(&self.prefix)
+        self.0.contains(&other.0)
     }
 
-    /// What kind of region the code names, in German or English.
+    /// What kind of region the key names, in German or English.
     pub fn kind_label(&self, german: bool) -> &'static str {
-        match (self.prefix.len(), german) {
-            (2, true) => "Land",
-            (2, false) => "state",
-            (3, true) => "Regierungsbezirk",
-            (3, false) => "government region",
-            (5, true) => "Kreis",
-            (5, false) => "district",
+        match (self.0.level(), german) {
+            (RegionLevel::State, true) => "Land",
+            (RegionLevel::State, false) => "state",
+            (RegionLevel::District, true) => "Kreis",
+            (RegionLevel::District, false) => "district",
             (_, true) => "Gemeinde",
             (_, false) => "municipality",
+        }
+    }
+
+    /// A label for messages: `Land Bayern (09)`, `Kreis 09162`, `Gemeinde 09162000`.
+    pub fn label(&self, german: bool) -> String {
+        match self.0.level() {
+            RegionLevel::State => match ags::state_name(self.code()) {
+                Some(name) => format!("{} {name} ({})", self.kind_label(german), self.code()),
+                None => format!("{} {}", self.kind_label(german), self.code()),
+            },
+            _ => format!("{} {}", self.kind_label(german), self.code()),
         }
     }
 }
@@ -77,14 +66,12 @@ mod tests {
     use super::*;
 
     fn r(s: &str) -> Region {
-        Region::parse(s).expect(s)
+        Region::parse(s).unwrap_or_else(|| panic!("{s}"))
     }
 
     #[test]
     fn containment() {
         assert!(r("09").contains(&r("09162000")));
-        assert!(r("09000000").contains(&r("09162000")));
-        assert!(r("091").contains(&r("09162000")));
         assert!(r("09162").contains(&r("09162000")));
         assert!(r("09162000").contains(&r("09162000")));
         assert!(!r("05").contains(&r("09162000")));
@@ -94,8 +81,16 @@ mod tests {
                 "http://dcat-ap.de/def/politicalGeocoding/municipalityKey/09162000"
             ))
         );
-        assert_eq!(r("09100000").code(), "091");
-        for bad in ["", "9", "0916", "abcdefgh", "00000000", "091620001"] {
+        assert_eq!(r("09").label(true), "Land Bayern (09)");
+        for bad in [
+            "",
+            "9",
+            "0916",
+            "abcdefgh",
+            "00000000",
+            "09162999",
+            "091620001",
+        ] {
             assert!(Region::parse(bad).is_none(), "{bad}");
         }
     }

@@ -145,7 +145,7 @@ impl ParamValue {
                 }
             }
             ParamValue::Duration(d) => d.in_words(true),
-            ParamValue::Region(r) => format!("{} {}", r.kind_label(true), r.code()),
+            ParamValue::Region(r) => r.label(true),
             ParamValue::Number(n) => n.to_string(),
             ParamValue::Date(d) => d.format("%d.%m.%Y").to_string(),
             ParamValue::Party(p) => p.clone(),
