@@ -99,7 +99,9 @@ fn table() -> &'static KeyTable {
                 Some(d) => (d, false),
                 None => (first, true),
             };
-            let Some(d) = digits::<5>(district) else { continue };
+            let Some(d) = digits::<5>(district) else {
+                continue;
+            };
             if listed {
                 t.districts.insert(d);
             }
@@ -398,7 +400,9 @@ mod tests {
             if quad.predicate != crate::ns::rdf::FIRST {
                 continue;
             }
-            let oxigraph::model::Term::NamedNode(n) = quad.object else { continue };
+            let oxigraph::model::Term::NamedNode(n) = quad.object else {
+                continue;
+            };
             let iri = n.as_str();
             if let Some(k) = iri.strip_prefix(REGIONAL_KEY_IRI) {
                 ars.insert(k.to_owned());
@@ -441,7 +445,10 @@ mod tests {
             }
             expected.push('\n');
         }
-        assert!(expected == KEY_LIST, "data/ags-keys.txt differs from the source");
+        assert!(
+            expected == KEY_LIST,
+            "data/ags-keys.txt differs from the source"
+        );
         assert_eq!(Ags::count(), 11_294);
         // every official ARS maps to an accepted AGS and back
         for a in &ars {
@@ -452,8 +459,14 @@ mod tests {
 
     #[test]
     fn parse_reports_format_and_unknown() {
-        assert!(matches!(Ags::parse("0916200"), Err(Error::AgsFormat { .. })));
-        assert!(matches!(Ags::parse("0916200x"), Err(Error::AgsFormat { .. })));
+        assert!(matches!(
+            Ags::parse("0916200"),
+            Err(Error::AgsFormat { .. })
+        ));
+        assert!(matches!(
+            Ags::parse("0916200x"),
+            Err(Error::AgsFormat { .. })
+        ));
         assert!(matches!(Ags::parse("99999999"), Err(Error::AgsUnknown(_))));
         let a = Ags::parse("09162000").unwrap();
         assert_eq!(a.ars(), "091620000000");
@@ -483,7 +496,10 @@ mod tests {
         assert!(!munich.is_within(&Region::parse("09161").unwrap()));
         assert!(matches!(Region::parse("17"), Err(Error::AgsUnknown(_))));
         assert!(matches!(Region::parse("09999"), Err(Error::AgsUnknown(_))));
-        assert!(matches!(Region::parse("0916"), Err(Error::AgsFormat { .. })));
+        assert!(matches!(
+            Region::parse("0916"),
+            Err(Error::AgsFormat { .. })
+        ));
         assert_eq!(district.level(), RegionLevel::District);
         assert_eq!(
             bavaria.iri(),

@@ -160,19 +160,30 @@ mod tests {
     fn bundled_dsp_contexts_equal_the_spec_files() {
         let context = std::fs::read_to_string(format!("{SPEC}/context/dspace.jsonld")).unwrap();
         let profile = std::fs::read_to_string(format!("{SPEC}/context/odrl.jsonld")).unwrap();
-        assert!(context == DSP_CONTEXT, "contexts/dspace-2025-1-context.jsonld differs");
-        assert!(profile == DSP_ODRL_PROFILE, "contexts/dspace-2025-1-odrl-profile.jsonld differs");
+        assert!(
+            context == DSP_CONTEXT,
+            "contexts/dspace-2025-1-context.jsonld differs"
+        );
+        assert!(
+            profile == DSP_ODRL_PROFILE,
+            "contexts/dspace-2025-1-odrl-profile.jsonld differs"
+        );
     }
 
     #[test]
     fn unknown_context_is_named() {
-        assert!(matches!(load("https://schema.org/"), Err(Error::UnknownContext(u)) if u == "https://schema.org/"));
+        assert!(
+            matches!(load("https://schema.org/"), Err(Error::UnknownContext(u)) if u == "https://schema.org/")
+        );
         let doc = br#"{"@context": ["https://w3id.org/dspace/2025/1/context.jsonld", "https://example.org/other.jsonld"], "@id": "urn:a"}"#;
         match parse_jsonld(doc, None) {
             Err(Error::UnknownContext(u)) => assert_eq!(u, "https://example.org/other.jsonld"),
             other => panic!("expected UnknownContext, got {other:?}"),
         }
-        assert!(matches!(parse_jsonld(b"{ not json", None), Err(Error::Parse { .. })));
+        assert!(matches!(
+            parse_jsonld(b"{ not json", None),
+            Err(Error::Parse { .. })
+        ));
     }
 
     /// Every example message of the DSP 2025-1 catalog and negotiation folders parses with the
@@ -207,14 +218,21 @@ mod tests {
         let has = |p: NamedNodeRef<'_>| graph.iter().any(|t| t.predicate == p);
         assert!(has(dcat::DATASET_PROP));
         assert!(has(odrl::HAS_POLICY));
-        assert!(graph.iter().any(|t| t.object == TermRef::NamedNode(dcat::CATALOG)));
+        assert!(
+            graph
+                .iter()
+                .any(|t| t.object == TermRef::NamedNode(dcat::CATALOG))
+        );
     }
 
     #[test]
     fn dcat_context_prefixes() {
         let p = dcat_ap_de_prefixes();
         assert!(p.iter().any(|(k, v)| k == "dcat" && v == dcat::NAMESPACE));
-        assert!(p.iter().any(|(k, v)| k == "gwd" && v == crate::ns::gwd::NAMESPACE));
+        assert!(
+            p.iter()
+                .any(|(k, v)| k == "gwd" && v == crate::ns::gwd::NAMESPACE)
+        );
         assert!(dcat_ap_de_context_object().is_object());
         assert!(parse_jsonld(&vec![b' '; MAX_JSONLD_BYTES + 1], None).is_err());
     }

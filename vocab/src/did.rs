@@ -83,7 +83,10 @@ fn split_did_web(did: &str) -> Result<(String, Option<u16>, Vec<&str>)> {
     }
     let mut parts = rest.split(':');
     let authority = parts.next().unwrap_or_default();
-    let (host, port) = match authority.split_once("%3A").or_else(|| authority.split_once("%3a")) {
+    let (host, port) = match authority
+        .split_once("%3A")
+        .or_else(|| authority.split_once("%3a"))
+    {
         Some((host, port)) => {
             let port: u16 = port
                 .parse()
@@ -224,7 +227,11 @@ impl DidDocument {
     pub fn new(did: &str) -> Result<Self> {
         check_did_web(did)?;
         Ok(Self {
-            context: vec![DID_CONTEXT.into(), JWS_2020_CONTEXT.into(), DSP_CONTEXT.into()],
+            context: vec![
+                DID_CONTEXT.into(),
+                JWS_2020_CONTEXT.into(),
+                DSP_CONTEXT.into(),
+            ],
             id: did.to_owned(),
             verification_method: Vec::new(),
             authentication: Vec::new(),
@@ -350,7 +357,10 @@ mod tests {
     fn did_web_from_urls() {
         let cases = [
             ("https://musterstadt.example", "did:web:musterstadt.example"),
-            ("https://musterstadt.example/", "did:web:musterstadt.example"),
+            (
+                "https://musterstadt.example/",
+                "did:web:musterstadt.example",
+            ),
             (
                 "https://musterstadt.example:8443",
                 "did:web:musterstadt.example%3A8443",
@@ -359,15 +369,17 @@ mod tests {
                 "https://w3c-ccg.github.io/user/alice",
                 "did:web:w3c-ccg.github.io:user:alice",
             ),
-            (
-                "http://localhost:9001/a/b/",
-                "did:web:localhost%3A9001:a:b",
-            ),
+            ("http://localhost:9001/a/b/", "did:web:localhost%3A9001:a:b"),
         ];
         for (url, did) in cases {
             assert_eq!(did_web_from_url(url).unwrap(), did, "{url}");
         }
-        for bad in ["ftp://a.example", "not a url", "https://a.example/?q=1", "https://u:p@a.example"] {
+        for bad in [
+            "ftp://a.example",
+            "not a url",
+            "https://a.example/?q=1",
+            "https://u:p@a.example",
+        ] {
             assert!(did_web_from_url(bad).is_err(), "{bad} must be refused");
         }
     }
@@ -406,10 +418,20 @@ mod tests {
         let doc = DidDocument::for_key(&key, "https://a.example/dsp").unwrap();
         let json = serde_json::to_value(&doc).unwrap();
         assert_eq!(json["verificationMethod"][0]["type"], "JsonWebKey2020");
-        assert_eq!(json["verificationMethod"][0]["publicKeyJwk"]["crv"], "P-256");
-        assert!(json["verificationMethod"][0]["publicKeyJwk"].get("d").is_none());
+        assert_eq!(
+            json["verificationMethod"][0]["publicKeyJwk"]["crv"],
+            "P-256"
+        );
+        assert!(
+            json["verificationMethod"][0]["publicKeyJwk"]
+                .get("d")
+                .is_none()
+        );
         assert_eq!(json["service"][0]["type"], "DataService");
-        assert_eq!(json["service"][0]["serviceEndpoint"], "https://a.example/dsp");
+        assert_eq!(
+            json["service"][0]["serviceEndpoint"],
+            "https://a.example/dsp"
+        );
         assert_eq!(json["assertionMethod"][0], "did:web:a.example#key-1");
 
         let back = DidDocument::from_json(&json.to_string(), "did:web:a.example").unwrap();
@@ -422,10 +444,12 @@ mod tests {
 
         assert!(DidDocument::from_json(&json.to_string(), "did:web:b.example").is_err());
         let other = SigningKey::generate("did:web:b.example#key-1").unwrap();
-        assert!(DidDocument::new("did:web:a.example")
-            .unwrap()
-            .with_key(&other.public_key())
-            .is_err());
+        assert!(
+            DidDocument::new("did:web:a.example")
+                .unwrap()
+                .with_key(&other.public_key())
+                .is_err()
+        );
         assert!(matches!(
             DidDocument::from_json(&" ".repeat(MAX_DID_DOCUMENT_BYTES + 1), "did:web:a.example"),
             Err(Error::TooLarge { .. })

@@ -100,7 +100,9 @@ fn signer_did(key: &SigningKey) -> Result<String> {
 
 /// Checks that `graph` holds exactly one catalogue, published by `did`.
 fn check_publisher(graph: &Graph, did: &str) -> Result<()> {
-    let catalogs: Vec<_> = graph.subjects_for_predicate_object(rdf::TYPE, dcat::CATALOG).collect();
+    let catalogs: Vec<_> = graph
+        .subjects_for_predicate_object(rdf::TYPE, dcat::CATALOG)
+        .collect();
     let [catalog] = catalogs.as_slice() else {
         return Err(Error::Envelope(format!(
             "the payload must describe exactly one dcat:Catalog, found {}",
@@ -124,11 +126,20 @@ pub fn seal(turtle: &[u8], key: &SigningKey, issued_at: i64) -> Result<String> {
     let did = signer_did(key)?;
     let graph = parse(turtle, Syntax::Turtle, None)?;
     check_publisher(&graph, &did)?;
-    Ok(key.sign_compact_with_header(turtle, Some(SELF_DESCRIPTION_TYP), Some(TURTLE), &header_fields(&did, issued_at))?)
+    Ok(key.sign_compact_with_header(
+        turtle,
+        Some(SELF_DESCRIPTION_TYP),
+        Some(TURTLE),
+        &header_fields(&did, issued_at),
+    )?)
 }
 
 /// Serializes a self-description as Turtle and signs it; returns the envelope and the Turtle.
-pub fn seal_self_description(sd: &SelfDescription, key: &SigningKey, issued_at: i64) -> Result<(String, String)> {
+pub fn seal_self_description(
+    sd: &SelfDescription,
+    key: &SigningKey,
+    issued_at: i64,
+) -> Result<(String, String)> {
     let turtle = to_turtle(&sd.to_graph()?)?;
     let jws = seal(turtle.as_bytes(), key, issued_at)?;
     Ok((jws, turtle))
@@ -137,9 +148,17 @@ pub fn seal_self_description(sd: &SelfDescription, key: &SigningKey, issued_at: 
 /// Signs the withdrawal of the key owner's self-description.
 pub fn seal_deletion(key: &SigningKey, issued_at: i64) -> Result<String> {
     let did = signer_did(key)?;
-    let payload = serde_json::to_vec(&Deletion { did: did.clone(), iat: issued_at })
-        .map_err(|e| Error::Envelope(e.to_string()))?;
-    Ok(key.sign_compact_with_header(&payload, Some(DELETION_TYP), Some("application/json"), &header_fields(&did, issued_at))?)
+    let payload = serde_json::to_vec(&Deletion {
+        did: did.clone(),
+        iat: issued_at,
+    })
+    .map_err(|e| Error::Envelope(e.to_string()))?;
+    Ok(key.sign_compact_with_header(
+        &payload,
+        Some(DELETION_TYP),
+        Some("application/json"),
+        &header_fields(&did, issued_at),
+    )?)
 }
 
 /// Reads who signed an envelope, without verifying anything.
@@ -153,38 +172,67 @@ pub fn signer(envelope: &str) -> Result<Signer> {
             .map(str::to_owned)
             .ok_or_else(|| Error::Envelope(format!("the protected header has no {name:?}")))
     };
-    Ok(Signer { did: get("iss")?, kid: get("kid")?, typ: get("typ")? })
+    Ok(Signer {
+        did: get("iss")?,
+        kid: get("kid")?,
+        typ: get("typ")?,
+    })
 }
 
 fn check_size(envelope: &str) -> Result<()> {
     if envelope.len() > MAX_ENVELOPE_BYTES {
-        return Err(Error::TooLarge { what: "envelope", size: envelope.len(), limit: MAX_ENVELOPE_BYTES });
+        return Err(Error::TooLarge {
+            what: "envelope",
+            size: envelope.len(),
+            limit: MAX_ENVELOPE_BYTES,
+        });
     }
     Ok(())
 }
 
 /// Verifies the signature and the header (typ, cty, kid, iss, iat) of an envelope of type
 /// `typ`, and returns the payload, the kid and iat.
-fn open(envelope: &str, typ: &str, cty: &str, expected_did: &str, key: &PublicKey) -> Result<(Vec<u8>, String, i64)> {
+fn open(
+    envelope: &str,
+    typ: &str,
+    cty: &str,
+    expected_did: &str,
+    key: &PublicKey,
+) -> Result<(Vec<u8>, String, i64)> {
     check_size(envelope)?;
     let envelope = envelope.trim();
     if envelope.split('.').count() != 3 {
-        return Err(Error::Envelope("not a compact JWS (header.payload.signature)".into()));
+        return Err(Error::Envelope(
+            "not a compact JWS (header.payload.signature)".into(),
+        ));
     }
     let header = peek_header_map(envelope)?;
     let text = |name: &str| header.get(name).and_then(Value::as_str);
     if text("typ") != Some(typ) {
-        return Err(Error::Envelope(format!("typ is {:?}, expected {typ:?}", text("typ"))));
+        return Err(Error::Envelope(format!(
+            "typ is {:?}, expected {typ:?}",
+            text("typ")
+        )));
     }
     if text("cty") != Some(cty) {
-        return Err(Error::Envelope(format!("cty is {:?}, expected {cty:?}", text("cty"))));
+        return Err(Error::Envelope(format!(
+            "cty is {:?}, expected {cty:?}",
+            text("cty")
+        )));
     }
-    let kid = text("kid").ok_or_else(|| Error::Envelope("the header has no kid".into()))?.to_owned();
+    let kid = text("kid")
+        .ok_or_else(|| Error::Envelope("the header has no kid".into()))?
+        .to_owned();
     if did_of_did_url(&kid) != expected_did {
-        return Err(Error::Envelope(format!("key id {kid:?} does not belong to {expected_did}")));
+        return Err(Error::Envelope(format!(
+            "key id {kid:?} does not belong to {expected_did}"
+        )));
     }
     if text("iss") != Some(expected_did) {
-        return Err(Error::Envelope(format!("signer (iss) is {:?}, expected {expected_did}", text("iss"))));
+        return Err(Error::Envelope(format!(
+            "signer (iss) is {:?}, expected {expected_did}",
+            text("iss")
+        )));
     }
     let iat = header
         .get("iat")
@@ -206,12 +254,24 @@ pub fn verify(envelope: &str, expected_did: &str, key: &PublicKey) -> Result<Ope
     let (bytes, kid, issued_at) = open(envelope, SELF_DESCRIPTION_TYP, TURTLE, expected_did, key)?;
     let graph = parse(&bytes, Syntax::Turtle, None)?;
     check_publisher(&graph, expected_did)?;
-    Ok(Opened { graph, bytes, signer: expected_did.to_owned(), kid, issued_at })
+    Ok(Opened {
+        graph,
+        bytes,
+        signer: expected_did.to_owned(),
+        kid,
+        issued_at,
+    })
 }
 
 /// Verifies a deletion envelope and returns what it withdraws.
 pub fn verify_deletion(envelope: &str, expected_did: &str, key: &PublicKey) -> Result<Deletion> {
-    let (bytes, _, iat) = open(envelope, DELETION_TYP, "application/json", expected_did, key)?;
+    let (bytes, _, iat) = open(
+        envelope,
+        DELETION_TYP,
+        "application/json",
+        expected_did,
+        key,
+    )?;
     let deletion: Deletion = serde_json::from_slice(&bytes)
         .map_err(|e| Error::Envelope(format!("deletion payload is not valid: {e}")))?;
     if deletion.did != expected_did || deletion.iat != iat {
@@ -226,7 +286,10 @@ pub fn verify_deletion(envelope: &str, expected_did: &str, key: &PublicKey) -> R
 /// The payload of an envelope, decoded but not verified (for diagnostics only).
 pub fn peek_payload(envelope: &str) -> Result<Vec<u8>> {
     check_size(envelope)?;
-    let payload = envelope.split('.').nth(1).ok_or_else(|| Error::Envelope("not a compact JWS".into()))?;
+    let payload = envelope
+        .split('.')
+        .nth(1)
+        .ok_or_else(|| Error::Envelope("not a compact JWS".into()))?;
     URL_SAFE_NO_PAD
         .decode(payload)
         .map_err(|e| Error::Envelope(format!("payload is not base64url: {e}")))
@@ -258,9 +321,15 @@ mod tests {
         assert_eq!(opened.bytes, turtle.as_bytes());
         assert_eq!(opened.kid, format!("{DID}#key-1"));
         assert_eq!(opened.issued_at, T);
-        assert!(crate::rdf::isomorphic(&opened.graph, &parse(turtle.as_bytes(), Syntax::Turtle, None).unwrap()));
+        assert!(crate::rdf::isomorphic(
+            &opened.graph,
+            &parse(turtle.as_bytes(), Syntax::Turtle, None).unwrap()
+        ));
         let s = signer(&jws).unwrap();
-        assert_eq!((s.did.as_str(), s.typ.as_str()), (DID, SELF_DESCRIPTION_TYP));
+        assert_eq!(
+            (s.did.as_str(), s.typ.as_str()),
+            (DID, SELF_DESCRIPTION_TYP)
+        );
         let header = peek_header_map(&jws).unwrap();
         assert_eq!(header["cty"], "text/turtle");
         assert_eq!(header["alg"], "ES256");
@@ -270,10 +339,16 @@ mod tests {
     fn changed_payload_is_refused() {
         let (key, jws, turtle) = setup();
         let p = parts(&jws);
-        let changed = turtle.replace("Stromverbrauch je Baublock 2024", "Stromverbrauch je Baublock 2023");
+        let changed = turtle.replace(
+            "Stromverbrauch je Baublock 2024",
+            "Stromverbrauch je Baublock 2023",
+        );
         let forged = format!("{}.{}.{}", p[0], URL_SAFE_NO_PAD.encode(changed), p[2]);
         let err = verify(&forged, DID, &key.public_key()).unwrap_err();
-        assert!(matches!(err, Error::Jose(crate::jose::JoseError::BadSignature)), "{err}");
+        assert!(
+            matches!(err, Error::Jose(crate::jose::JoseError::BadSignature)),
+            "{err}"
+        );
     }
 
     #[test]
@@ -281,7 +356,10 @@ mod tests {
         let (key, jws, _) = setup();
         // another key with the same kid
         let other = SigningKey::generate(&format!("{DID}#key-1")).unwrap();
-        assert!(matches!(verify(&jws, DID, &other.public_key()), Err(Error::Jose(crate::jose::JoseError::BadSignature))));
+        assert!(matches!(
+            verify(&jws, DID, &other.public_key()),
+            Err(Error::Jose(crate::jose::JoseError::BadSignature))
+        ));
         // the right key material, but presented under another kid
         let renamed = PublicKey::from_jwk_value(&{
             let mut v = key.public_key().to_jwk_value();
@@ -292,7 +370,9 @@ mod tests {
         let err = verify(&jws, DID, &renamed).unwrap_err().to_string();
         assert!(err.contains("key-2"), "{err}");
         // another DID expected
-        let err = verify(&jws, "did:web:musterstadt.example", &key.public_key()).unwrap_err().to_string();
+        let err = verify(&jws, "did:web:musterstadt.example", &key.public_key())
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("does not belong"), "{err}");
         // a key of another DID signing a self-description of stadtwerke: refused at sealing
         let sd = showcase::stadtwerke("https://stadtwerke.example").unwrap();
@@ -302,7 +382,12 @@ mod tests {
         let p = parts(&jws);
         let mut header = peek_header_map(&jws).unwrap();
         header.insert("iss".into(), "did:web:musterstadt.example".into());
-        let forged = format!("{}.{}.{}", URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()), p[1], p[2]);
+        let forged = format!(
+            "{}.{}.{}",
+            URL_SAFE_NO_PAD.encode(serde_json::to_vec(&header).unwrap()),
+            p[1],
+            p[2]
+        );
         assert!(verify(&forged, DID, &key.public_key()).is_err());
     }
 
@@ -310,13 +395,22 @@ mod tests {
     fn malformed_inputs_are_refused() {
         let (key, jws, turtle) = setup();
         let pk = key.public_key();
-        assert!(verify(&jws[..jws.len() - 12], DID, &pk).is_err(), "truncated signature");
-        assert!(verify(&parts(&jws)[..2].join("."), DID, &pk).is_err(), "two parts");
+        assert!(
+            verify(&jws[..jws.len() - 12], DID, &pk).is_err(),
+            "truncated signature"
+        );
+        assert!(
+            verify(&parts(&jws)[..2].join("."), DID, &pk).is_err(),
+            "two parts"
+        );
         assert!(verify(&turtle, DID, &pk).is_err(), "not a JWS");
         assert!(verify("", DID, &pk).is_err(), "empty");
         assert!(verify("a.b.c", DID, &pk).is_err(), "garbage");
         let huge = "a".repeat(MAX_ENVELOPE_BYTES + 1);
-        assert!(matches!(verify(&huge, DID, &pk), Err(Error::TooLarge { .. })));
+        assert!(matches!(
+            verify(&huge, DID, &pk),
+            Err(Error::TooLarge { .. })
+        ));
         // a deletion is not a self-description, and the reverse
         let deletion = seal_deletion(&key, T + 5).unwrap();
         assert!(verify(&deletion, DID, &pk).is_err());
@@ -330,7 +424,13 @@ mod tests {
         let (key, _, _) = setup();
         let env = seal_deletion(&key, T + 60).unwrap();
         let d = verify_deletion(&env, DID, &key.public_key()).unwrap();
-        assert_eq!(d, Deletion { did: DID.into(), iat: T + 60 });
+        assert_eq!(
+            d,
+            Deletion {
+                did: DID.into(),
+                iat: T + 60
+            }
+        );
         assert!(verify_deletion(&env, "did:web:musterstadt.example", &key.public_key()).is_err());
         let other = SigningKey::generate(&format!("{DID}#key-1")).unwrap();
         assert!(verify_deletion(&env, DID, &other.public_key()).is_err());

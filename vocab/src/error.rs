@@ -21,7 +21,9 @@ pub enum Error {
         reason: &'static str,
     },
     /// A municipality key is well formed but not in the official list.
-    #[error("unknown municipality key {0:?}: it is not in the official list of regional keys (2019)")]
+    #[error(
+        "unknown municipality key {0:?}: it is not in the official list of regional keys (2019)"
+    )]
     AgsUnknown(String),
     /// A value of the typed model is missing or invalid.
     #[error("invalid {field}: {reason}")]
@@ -32,7 +34,9 @@ pub enum Error {
         reason: String,
     },
     /// A JSON-LD document refers to a remote context that is not bundled in the crate.
-    #[error("remote JSON-LD context {0} is not bundled: vocab never fetches contexts; use one of the bundled contexts")]
+    #[error(
+        "remote JSON-LD context {0} is not bundled: vocab never fetches contexts; use one of the bundled contexts"
+    )]
     UnknownContext(String),
     /// RDF text could not be parsed.
     #[error("cannot parse {format}: {message}")]

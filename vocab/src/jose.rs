@@ -208,7 +208,10 @@ impl SigningKey {
         let signer = ES256.signer_from_jwk(&self.jwk)?;
         let mut header = self.header(typ, cty);
         for (name, value) in extra {
-            if matches!(name.as_str(), "alg" | "kid" | "typ" | "cty" | "jwk" | "crit" | "b64") {
+            if matches!(
+                name.as_str(),
+                "alg" | "kid" | "typ" | "cty" | "jwk" | "crit" | "b64"
+            ) {
                 return Err(JoseError::Malformed(format!(
                     "header parameter {name:?} cannot be set as an extra parameter"
                 )));
@@ -325,13 +328,13 @@ impl PublicKey {
         if header.alg != "ES256" {
             return Err(JoseError::Algorithm(header.alg));
         }
-        if let Some(expected) = self.kid() {
-            if header.kid.as_deref() != Some(expected) {
-                return Err(JoseError::KeyId {
-                    expected: expected.to_owned(),
-                    found: header.kid,
-                });
-            }
+        if let Some(expected) = self.kid()
+            && header.kid.as_deref() != Some(expected)
+        {
+            return Err(JoseError::KeyId {
+                expected: expected.to_owned(),
+                found: header.kid,
+            });
         }
         let verifier = ES256
             .verifier_from_jwk(&self.jwk)
@@ -447,12 +450,14 @@ pub fn peek_header(jws: &str) -> Result<Header, JoseError> {
 }
 
 /// Reads the whole protected header of a compact JWS as JSON, without verifying anything.
-pub fn peek_header_map(
-    jws: &str,
-) -> Result<serde_json::Map<String, serde_json::Value>, JoseError> {
+pub fn peek_header_map(jws: &str) -> Result<serde_json::Map<String, serde_json::Value>, JoseError> {
     let mut parts = jws.split('.');
-    let (Some(first), Some(_), Some(_), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-        return Err(JoseError::Malformed("expected 3 dot-separated parts".into()));
+    let (Some(first), Some(_), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(JoseError::Malformed(
+            "expected 3 dot-separated parts".into(),
+        ));
     };
     let bytes = URL_SAFE_NO_PAD
         .decode(first)

@@ -5,6 +5,7 @@ pub mod context;
 pub mod did;
 pub mod envelope;
 mod error;
+pub mod import;
 pub mod jose;
 pub mod model;
 pub mod ns;

@@ -22,9 +22,14 @@ fn write(dir: &Path, name: &str, text: &str) -> Result<(), String> {
 }
 
 fn turtle(sd: &SelfDescription) -> Result<String, String> {
-    let graph = sd.to_graph().map_err(|e| format!("{}: {e}", sd.catalog_id))?;
+    let graph = sd
+        .to_graph()
+        .map_err(|e| format!("{}: {e}", sd.catalog_id))?;
     if let Err(problems) = vocab::validate::validate(&graph) {
-        return Err(format!("{}: own DCAT-AP.de check failed:\n{problems}", sd.catalog_id));
+        return Err(format!(
+            "{}: own DCAT-AP.de check failed:\n{problems}",
+            sd.catalog_id
+        ));
     }
     rdf::to_turtle(&graph).map_err(|e| format!("{}: {e}", sd.catalog_id))
 }
@@ -33,21 +38,31 @@ fn run() -> Result<(), String> {
     let mut args = std::env::args().skip(1);
     let dir = PathBuf::from(args.next().ok_or(USAGE)?);
     let count: usize = match args.next() {
-        Some(n) => n.parse().map_err(|_| format!("DATASETS must be a number, got {n:?}\n{USAGE}"))?,
+        Some(n) => n
+            .parse()
+            .map_err(|_| format!("DATASETS must be a number, got {n:?}\n{USAGE}"))?,
         None => 600,
     };
     let seed: u64 = match args.next() {
-        Some(s) => s.parse().map_err(|_| format!("SEED must be a number, got {s:?}\n{USAGE}"))?,
+        Some(s) => s
+            .parse()
+            .map_err(|_| format!("SEED must be a number, got {s:?}\n{USAGE}"))?,
         None => 2025,
     };
     std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
 
-    let musterstadt = showcase::musterstadt("https://musterstadt.example").map_err(|e| e.to_string())?;
-    let stadtwerke = showcase::stadtwerke("https://stadtwerke.example").map_err(|e| e.to_string())?;
+    let musterstadt =
+        showcase::musterstadt("https://musterstadt.example").map_err(|e| e.to_string())?;
+    let stadtwerke =
+        showcase::stadtwerke("https://stadtwerke.example").map_err(|e| e.to_string())?;
     write(&dir, "musterstadt.ttl", &turtle(&musterstadt)?)?;
     write(&dir, "stadtwerke.ttl", &turtle(&stadtwerke)?)?;
     let graph = stadtwerke.to_graph().map_err(|e| e.to_string())?;
-    write(&dir, "stadtwerke.jsonld", &rdf::to_jsonld(&graph, ContextMode::Embedded).map_err(|e| e.to_string())?)?;
+    write(
+        &dir,
+        "stadtwerke.jsonld",
+        &rdf::to_jsonld(&graph, ContextMode::Embedded).map_err(|e| e.to_string())?,
+    )?;
 
     let generated = showcase::generate_self_descriptions(count, seed);
     for (i, sd) in generated.iter().enumerate() {

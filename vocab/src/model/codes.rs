@@ -128,35 +128,89 @@ code_enum!(
 
 /// The DCAT-AP.de licence list (ids below `http://dcat-ap.de/def/licenses/`) with German labels.
 pub const LICENSES: [(&str, &str); 34] = [
-    ("apache", "Freie Softwarelizenz der Apache Software Foundation"),
+    (
+        "apache",
+        "Freie Softwarelizenz der Apache Software Foundation",
+    ),
     ("bsd", "BSD Lizenz"),
     ("cc-by", "Creative Commons Namensnennung (CC-BY)"),
-    ("cc-by/4.0", "Creative Commons Namensnennung – 4.0 International (CC BY 4.0)"),
-    ("cc-by-de/3.0", "Creative Commons Namensnennung 3.0 Deutschland (CC BY 3.0 DE)"),
-    ("cc-by-nc", "Creative Commons Namensnennung - Nicht kommerziell (CC BY-NC)"),
-    ("cc-by-nc-de/3.0", "Creative Commons Namensnennung-Nicht kommerziell 3.0 Deutschland (CC BY-NC 3.0 DE)"),
-    ("cc-by-nc/4.0", "Creative Commons Namensnennung - Nicht kommerziell 4.0 International (CC BY-NC 4.0)"),
-    ("cc-by-nd", "Creative Commons Namensnennung - Keine Bearbeitung (CC BY-ND)"),
-    ("cc-by-nd/3.0", "Creative Commons Namensnennung - Keine Bearbeitung 3.0 Unported (CC BY-ND 3.0)"),
-    ("cc-by-nd/4.0", "Creative Commons Namensnennung - Keine Bearbeitung 4.0 International (CC BY-ND 4.0)"),
-    ("cc-by-sa", "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen (CC-BY-SA)"),
-    ("cc-by-sa-de/3.0", "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen 3.0 Deutschland (CC BY-SA 3.0 DE)"),
-    ("cc-by-sa/4.0", "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen 4.0 International (CC-BY-SA 4.0)"),
+    (
+        "cc-by/4.0",
+        "Creative Commons Namensnennung – 4.0 International (CC BY 4.0)",
+    ),
+    (
+        "cc-by-de/3.0",
+        "Creative Commons Namensnennung 3.0 Deutschland (CC BY 3.0 DE)",
+    ),
+    (
+        "cc-by-nc",
+        "Creative Commons Namensnennung - Nicht kommerziell (CC BY-NC)",
+    ),
+    (
+        "cc-by-nc-de/3.0",
+        "Creative Commons Namensnennung-Nicht kommerziell 3.0 Deutschland (CC BY-NC 3.0 DE)",
+    ),
+    (
+        "cc-by-nc/4.0",
+        "Creative Commons Namensnennung - Nicht kommerziell 4.0 International (CC BY-NC 4.0)",
+    ),
+    (
+        "cc-by-nd",
+        "Creative Commons Namensnennung - Keine Bearbeitung (CC BY-ND)",
+    ),
+    (
+        "cc-by-nd/3.0",
+        "Creative Commons Namensnennung - Keine Bearbeitung 3.0 Unported (CC BY-ND 3.0)",
+    ),
+    (
+        "cc-by-nd/4.0",
+        "Creative Commons Namensnennung - Keine Bearbeitung 4.0 International (CC BY-ND 4.0)",
+    ),
+    (
+        "cc-by-sa",
+        "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen (CC-BY-SA)",
+    ),
+    (
+        "cc-by-sa-de/3.0",
+        "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen 3.0 Deutschland (CC BY-SA 3.0 DE)",
+    ),
+    (
+        "cc-by-sa/4.0",
+        "Creative Commons Namensnennung - Weitergabe unter gleichen Bedingungen 4.0 International (CC-BY-SA 4.0)",
+    ),
     ("ccpdm/1.0", "Public Domain Mark 1.0 (PDM)"),
     ("cc-zero", "Creative Commons CC Zero License (cc-zero)"),
     ("dl-by-de/1.0", "Datenlizenz Deutschland Namensnennung 1.0"),
     ("dl-by-de/2.0", "Datenlizenz Deutschland Namensnennung 2.0"),
-    ("dl-by-nc-de/1.0", "Datenlizenz Deutschland Namensnennung nicht-kommerziell 1.0"),
-    ("dl-zero-de/2.0", "Datenlizenz Deutschland – Zero – Version 2.0"),
-    ("geonutz/20130319", "Nutzungsbestimmungen für die Bereitstellung von Geodaten des Bundes"),
-    ("geoNutz/20131001", "Nutzungsbestimmungen für die Bereitstellung von Geodaten des Landes Berlin"),
+    (
+        "dl-by-nc-de/1.0",
+        "Datenlizenz Deutschland Namensnennung nicht-kommerziell 1.0",
+    ),
+    (
+        "dl-zero-de/2.0",
+        "Datenlizenz Deutschland – Zero – Version 2.0",
+    ),
+    (
+        "geonutz/20130319",
+        "Nutzungsbestimmungen für die Bereitstellung von Geodaten des Bundes",
+    ),
+    (
+        "geoNutz/20131001",
+        "Nutzungsbestimmungen für die Bereitstellung von Geodaten des Landes Berlin",
+    ),
     ("gfdl", "GNU Free Documentation License (GFDL)"),
     ("gpl/3.0", "GNU General Public License version 3.0 (GPLv3)"),
     ("mozilla", "Mozilla Public License 2.0 (MPL)"),
     ("odbl", "Open Data Commons Open Database License (ODbL)"),
     ("odby", "Open Data Commons Attribution License (ODC-BY 1.0)"),
-    ("odcpddl", "Open Data Commons Public Domain Dedication and Licence (ODC PDDL)"),
-    ("officialWork", "Amtliches Werk, lizenzfrei nach §5 Abs. 1 UrhG"),
+    (
+        "odcpddl",
+        "Open Data Commons Public Domain Dedication and Licence (ODC PDDL)",
+    ),
+    (
+        "officialWork",
+        "Amtliches Werk, lizenzfrei nach §5 Abs. 1 UrhG",
+    ),
     ("other-closed", "Andere geschlossene Lizenz"),
     ("other-commercial", "Andere kommerzielle Lizenz"),
     ("other-freeware", "Andere Freeware Lizenz"),
@@ -203,12 +257,22 @@ impl License {
     /// Reads a licence IRI (`http://dcat-ap.de/def/licenses/dl-by-de/2.0`; `https` and the
     /// `www.` host variant that catalogues use are accepted).
     pub fn from_iri(iri: &str) -> Result<Self> {
-        let rest = ["http://dcat-ap.de/def/licenses/", "https://dcat-ap.de/def/licenses/", "http://www.dcat-ap.de/def/licenses/", "https://www.dcat-ap.de/def/licenses/"]
-            .iter()
-            .find_map(|p| iri.strip_prefix(p))
-            .ok_or_else(|| {
-                Error::model("license", format!("{iri:?} is not a DCAT-AP.de licence IRI (http://dcat-ap.de/def/licenses/…)"))
-            })?;
+        let rest = [
+            "http://dcat-ap.de/def/licenses/",
+            "https://dcat-ap.de/def/licenses/",
+            "http://www.dcat-ap.de/def/licenses/",
+            "https://www.dcat-ap.de/def/licenses/",
+        ]
+        .iter()
+        .find_map(|p| iri.strip_prefix(p))
+        .ok_or_else(|| {
+            Error::model(
+                "license",
+                format!(
+                    "{iri:?} is not a DCAT-AP.de licence IRI (http://dcat-ap.de/def/licenses/…)"
+                ),
+            )
+        })?;
         Self::from_id(rest.trim_end_matches('/'))
     }
 
@@ -274,7 +338,9 @@ impl FileType {
         {
             return Err(Error::model(
                 "format",
-                format!("{code:?} is not an EU file-type code (upper-case letters, digits, _; e.g. CSV)"),
+                format!(
+                    "{code:?} is not an EU file-type code (upper-case letters, digits, _; e.g. CSV)"
+                ),
             ));
         }
         Ok(Self(code.to_owned()))
@@ -286,7 +352,10 @@ impl FileType {
             .strip_prefix(FILE_TYPE_SCHEME)
             .and_then(|r| r.strip_prefix('/'))
             .ok_or_else(|| {
-                Error::model("format", format!("{iri:?} is not in the EU file-type list ({FILE_TYPE_SCHEME}/…)"))
+                Error::model(
+                    "format",
+                    format!("{iri:?} is not in the EU file-type list ({FILE_TYPE_SCHEME}/…)"),
+                )
             })?;
         Self::new(code)
     }
@@ -347,7 +416,10 @@ impl MediaType {
             .strip_prefix(MEDIA_TYPE_PREFIX)
             .or_else(|| iri.strip_prefix("http://www.iana.org/assignments/media-types/"))
             .ok_or_else(|| {
-                Error::model("mediaType", format!("{iri:?} is not an IANA media type IRI ({MEDIA_TYPE_PREFIX}…)"))
+                Error::model(
+                    "mediaType",
+                    format!("{iri:?} is not an IANA media type IRI ({MEDIA_TYPE_PREFIX}…)"),
+                )
             })?;
         Self::new(rest)
     }
@@ -416,7 +488,12 @@ mod tests {
         assert_eq!(License::CC_BY_4_0.id(), "cc-by/4.0");
         assert_eq!(License::OTHER_CLOSED.id(), "other-closed");
         assert_eq!(License::OTHER_OPEN.id(), "other-open");
-        assert_eq!(FileType::from_iri(&FileType::new("CSV").unwrap().iri()).unwrap().code(), "CSV");
+        assert_eq!(
+            FileType::from_iri(&FileType::new("CSV").unwrap().iri())
+                .unwrap()
+                .code(),
+            "CSV"
+        );
         assert!(FileType::new("csv").is_err());
         assert_eq!(MediaType::new("Text/CSV").unwrap().as_str(), "text/csv");
         assert!(MediaType::new("csv").is_err());

@@ -3,7 +3,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::{DataTheme, FileType, Frequency, License, MediaType, Text, check_iri, check_text, check_url};
+use super::{
+    DataTheme, FileType, Frequency, License, MediaType, Text, check_iri, check_text, check_url,
+};
 use crate::ags::Ags;
 use crate::error::{Error, Result};
 
@@ -110,13 +112,23 @@ impl ContactPoint {
                 !l.is_empty() && d.contains('.') && !e.contains(char::is_whitespace)
             });
             if !ok {
-                return Err(Error::model(format!("{field}.email"), format!("{e:?} is not an e-mail address")));
+                return Err(Error::model(
+                    format!("{field}.email"),
+                    format!("{e:?} is not an e-mail address"),
+                ));
             }
         }
         if let Some(p) = &self.phone {
             let digits = p.chars().filter(char::is_ascii_digit).count();
-            if digits < 3 || !p.chars().all(|c| c.is_ascii_digit() || " +-/()".contains(c)) {
-                return Err(Error::model(format!("{field}.phone"), format!("{p:?} is not a telephone number")));
+            if digits < 3
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_digit() || " +-/()".contains(c))
+            {
+                return Err(Error::model(
+                    format!("{field}.phone"),
+                    format!("{p:?} is not a telephone number"),
+                ));
             }
         }
         if let Some(u) = &self.url {
@@ -507,13 +519,13 @@ impl Dataset {
         for (i, p) in self.offered_policies.iter().enumerate() {
             check_iri(&format!("dataset.offered_policies[{i}]"), p)?;
         }
-        if let (Some(i), Some(m)) = (self.issued, self.modified) {
-            if m < i {
-                return Err(Error::model(
-                    "dataset.modified",
-                    format!("{m} lies before the publication date {i}"),
-                ));
-            }
+        if let (Some(i), Some(m)) = (self.issued, self.modified)
+            && m < i
+        {
+            return Err(Error::model(
+                "dataset.modified",
+                format!("{m} lies before the publication date {i}"),
+            ));
         }
         if let Some(l) = &self.landing_page {
             check_url("dataset.landing_page", l)?;

@@ -64,7 +64,10 @@ pub(crate) fn check_iri(field: &str, value: &str) -> Result<()> {
 pub(crate) fn check_url(field: &str, value: &str) -> Result<()> {
     check_iri(field, value)?;
     if !(value.starts_with("https://") || value.starts_with("http://")) {
-        return Err(Error::model(field, format!("{value:?} must be an http(s) URL")));
+        return Err(Error::model(
+            field,
+            format!("{value:?} must be an http(s) URL"),
+        ));
     }
     Ok(())
 }

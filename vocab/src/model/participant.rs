@@ -55,7 +55,9 @@ impl ParticipantType {
     /// it gets none.
     pub fn adms_publisher_type(self) -> Option<&'static str> {
         match self {
-            ParticipantType::Municipality => Some("http://purl.org/adms/publishertype/LocalAuthority"),
+            ParticipantType::Municipality => {
+                Some("http://purl.org/adms/publishertype/LocalAuthority")
+            }
             ParticipantType::Company => Some("http://purl.org/adms/publishertype/Company"),
             ParticipantType::Research => {
                 Some("http://purl.org/adms/publishertype/Academia-ScientificOrganisation")
@@ -144,8 +146,7 @@ impl Participant {
     /// Checks the values: a valid `did:web`, a name, a contact, an http(s) endpoint, and an AGS
     /// for a municipality.
     pub fn check(&self) -> Result<()> {
-        check_did_web(&self.did)
-            .map_err(|e| Error::model("participant.did", e.to_string()))?;
+        check_did_web(&self.did).map_err(|e| Error::model("participant.did", e.to_string()))?;
         check_text("participant.legal_name", &self.legal_name)?;
         self.contact.check("participant.contact")?;
         check_url("participant.connector_endpoint", &self.connector_endpoint)?;

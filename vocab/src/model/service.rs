@@ -132,7 +132,9 @@ impl SelfDescription {
         let mut identifiers = std::collections::HashSet::new();
         for (i, d) in self.datasets.iter().enumerate() {
             d.check().map_err(|e| match e {
-                Error::Model { field, reason } => Error::model(format!("datasets[{i}] ({}): {field}", d.id), reason),
+                Error::Model { field, reason } => {
+                    Error::model(format!("datasets[{i}] ({}): {field}", d.id), reason)
+                }
                 other => other,
             })?;
             if d.publisher.id != self.participant.did {
@@ -154,7 +156,10 @@ impl SelfDescription {
                 ));
             }
             if !ids.insert(d.id.as_str()) {
-                return Err(Error::model(format!("datasets[{i}].id"), format!("{} occurs twice", d.id)));
+                return Err(Error::model(
+                    format!("datasets[{i}].id"),
+                    format!("{} occurs twice", d.id),
+                ));
             }
             if !identifiers.insert(d.identifier.as_str()) {
                 return Err(Error::model(
@@ -163,13 +168,22 @@ impl SelfDescription {
                 ));
             }
         }
-        for (name, iri) in [("catalog_id", &self.catalog_id), ("service.id", &self.service.id)] {
+        for (name, iri) in [
+            ("catalog_id", &self.catalog_id),
+            ("service.id", &self.service.id),
+        ] {
             if ids.contains(iri.as_str()) || *iri == self.participant.did {
-                return Err(Error::model(name, format!("{iri} is also used for another node")));
+                return Err(Error::model(
+                    name,
+                    format!("{iri} is also used for another node"),
+                ));
             }
         }
         if self.catalog_id == self.service.id {
-            return Err(Error::model("service.id", "must differ from the catalogue's IRI"));
+            return Err(Error::model(
+                "service.id",
+                "must differ from the catalogue's IRI",
+            ));
         }
         Ok(())
     }

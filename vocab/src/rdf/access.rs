@@ -32,6 +32,11 @@ impl<'a> NodeView<'a> {
         Self { graph, node }
     }
 
+    /// The graph the node is read from.
+    pub fn graph(&self) -> &'a Graph {
+        self.graph
+    }
+
     /// The node.
     pub fn node(&self) -> NamedOrBlankNodeRef<'a> {
         self.node
@@ -60,7 +65,15 @@ impl<'a> NodeView<'a> {
 
     /// All values of `property`.
     pub fn objects(&self, property: NamedNodeRef<'a>) -> impl Iterator<Item = TermRef<'a>> + 'a {
-        self.graph.objects_for_subject_predicate(self.node, property)
+        self.graph
+            .objects_for_subject_predicate(self.node, property)
+    }
+
+    /// Every (property, value) of the node.
+    pub fn properties(&self) -> impl Iterator<Item = (NamedNodeRef<'a>, TermRef<'a>)> + 'a {
+        self.graph
+            .triples_for_subject(self.node)
+            .map(|t| (t.predicate, t.object))
     }
 
     /// Whether the node has `rdf:type` `class`.
@@ -88,7 +101,9 @@ impl<'a> NodeView<'a> {
     /// The IRI value of `property`, if any; repeated or non-IRI values are errors.
     pub fn opt_iri(&self, property: NamedNodeRef<'a>) -> Result<Option<&'a str>> {
         let mut values = self.objects(property);
-        let Some(first) = values.next() else { return Ok(None) };
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
         if values.next().is_some() {
             return Err(self.error(property, "has more than one value; one is allowed"));
         }
@@ -112,14 +127,19 @@ impl<'a> NodeView<'a> {
     /// The single node `property` points to, if any; more than one, or a literal, is an error.
     pub fn opt_node(&self, property: NamedNodeRef<'a>) -> Result<Option<NodeView<'a>>> {
         let mut values = self.objects(property);
-        let Some(first) = values.next() else { return Ok(None) };
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
         if values.next().is_some() {
             return Err(self.error(property, "has more than one value; one is allowed"));
         }
         match first {
             TermRef::NamedNode(n) => Ok(Some(NodeView::new(self.graph, n.into()))),
             TermRef::BlankNode(b) => Ok(Some(NodeView::new(self.graph, b.into()))),
-            other => Err(self.error(property, format!("must be a node, found the literal {other}"))),
+            other => Err(self.error(
+                property,
+                format!("must be a node, found the literal {other}"),
+            )),
         }
     }
 
@@ -136,7 +156,9 @@ impl<'a> NodeView<'a> {
     /// The single literal value of `property`, if any.
     pub fn opt_literal(&self, property: NamedNodeRef<'a>) -> Result<Option<LiteralRef<'a>>> {
         let mut values = self.objects(property);
-        let Some(first) = values.next() else { return Ok(None) };
+        let Some(first) = values.next() else {
+            return Ok(None);
+        };
         if values.next().is_some() {
             return Err(self.error(property, "has more than one value; one is allowed"));
         }
@@ -195,15 +217,22 @@ impl<'a> NodeView<'a> {
 
     /// Reads a date from an `xsd:date` or `xsd:dateTime` literal (the time is dropped).
     pub fn opt_date(&self, property: NamedNodeRef<'a>) -> Result<Option<NaiveDate>> {
-        let Some(l) = self.opt_literal(property)? else { return Ok(None) };
-        parse_date(l)
-            .map(Some)
-            .ok_or_else(|| self.error(property, format!("{l} is not a date (xsd:date or xsd:dateTime)")))
+        let Some(l) = self.opt_literal(property)? else {
+            return Ok(None);
+        };
+        parse_date(l).map(Some).ok_or_else(|| {
+            self.error(
+                property,
+                format!("{l} is not a date (xsd:date or xsd:dateTime)"),
+            )
+        })
     }
 
     /// Reads an `xsd:boolean`.
     pub fn opt_bool(&self, property: NamedNodeRef<'a>) -> Result<Option<bool>> {
-        let Some(l) = self.opt_literal(property)? else { return Ok(None) };
+        let Some(l) = self.opt_literal(property)? else {
+            return Ok(None);
+        };
         match l.value() {
             "true" | "1" => Ok(Some(true)),
             "false" | "0" => Ok(Some(false)),

@@ -24,7 +24,9 @@ fn compact(iri: &str, prefixes: &[(String, String)]) -> String {
     for (prefix, ns) in prefixes {
         if let Some(local) = iri.strip_prefix(ns.as_str()) {
             let simple = !local.is_empty()
-                && local.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+                && local
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
                 && !local.starts_with('.');
             if simple {
                 return format!("{prefix}:{local}");
@@ -78,12 +80,15 @@ pub fn to_jsonld(graph: &Graph, mode: ContextMode) -> Result<String> {
     let mut types: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for t in graph.iter() {
         let id = node_id(t.subject);
-        if t.predicate == rdf::TYPE {
-            if let TermRef::NamedNode(class) = t.object {
-                types.entry(id.clone()).or_default().push(compact(class.as_str(), &prefixes));
-                nodes.entry(id).or_default();
-                continue;
-            }
+        if t.predicate == rdf::TYPE
+            && let TermRef::NamedNode(class) = t.object
+        {
+            types
+                .entry(id.clone())
+                .or_default()
+                .push(compact(class.as_str(), &prefixes));
+            nodes.entry(id).or_default();
+            continue;
         }
         nodes
             .entry(id)

@@ -121,7 +121,13 @@ pub fn parse(bytes: &[u8], syntax: Syntax, base: Option<&str>) -> Result<Graph> 
 /// serializations are deterministic.
 fn sorted_triples(graph: &Graph) -> Vec<Triple> {
     let mut triples: Vec<Triple> = graph.iter().map(TripleRef::into_owned).collect();
-    triples.sort_by_cached_key(|t| (t.subject.to_string(), t.predicate.to_string(), t.object.to_string()));
+    triples.sort_by_cached_key(|t| {
+        (
+            t.subject.to_string(),
+            t.predicate.to_string(),
+            t.object.to_string(),
+        )
+    });
     triples
 }
 
@@ -129,10 +135,12 @@ fn serialize(graph: &Graph, format: RdfFormat, name: &'static str) -> Result<Str
     let mut serializer = RdfSerializer::from_format(format);
     if format == RdfFormat::Turtle {
         for (prefix, iri) in context::dcat_ap_de_prefixes() {
-            serializer = serializer.with_prefix(prefix, iri).map_err(|e| Error::Serialize {
-                format: name,
-                message: e.to_string(),
-            })?;
+            serializer = serializer
+                .with_prefix(prefix, iri)
+                .map_err(|e| Error::Serialize {
+                    format: name,
+                    message: e.to_string(),
+                })?;
         }
     }
     let mut writer = serializer.for_writer(Vec::new());

@@ -14,7 +14,10 @@ use crate::model::{
 use crate::ns::{dcat, dct, foaf, gwd, odrl, rdf, vcard};
 
 /// The single node of `class` in `graph`.
-pub(crate) fn single_of_class<'a>(graph: &'a Graph, class: NamedNodeRef<'_>) -> Result<NodeView<'a>> {
+pub(crate) fn single_of_class<'a>(
+    graph: &'a Graph,
+    class: NamedNodeRef<'_>,
+) -> Result<NodeView<'a>> {
     let mut nodes = graph.subjects_for_predicate_object(rdf::TYPE, class);
     let first = nodes.next().ok_or_else(|| Error::Graph {
         node: "(graph)".into(),
@@ -25,20 +28,20 @@ pub(crate) fn single_of_class<'a>(graph: &'a Graph, class: NamedNodeRef<'_>) -> 
         return Err(Error::Graph {
             node: second.to_string(),
             property: rdf::TYPE.to_string(),
-            reason: format!("a second node of type {class} besides {first}; exactly one is expected"),
+            reason: format!(
+                "a second node of type {class} besides {first}; exactly one is expected"
+            ),
         });
     }
     Ok(NodeView::new(graph, first))
 }
 
 fn iri_of(node: &NodeView<'_>, what: &str) -> Result<String> {
-    node.iri()
-        .map(str::to_owned)
-        .ok_or_else(|| Error::Graph {
-            node: node.id(),
-            property: rdf::TYPE.to_string(),
-            reason: format!("a {what} must be named by an IRI, not a blank node"),
-        })
+    node.iri().map(str::to_owned).ok_or_else(|| Error::Graph {
+        node: node.id(),
+        property: rdf::TYPE.to_string(),
+        reason: format!("a {what} must be named by an IRI, not a blank node"),
+    })
 }
 
 pub(crate) fn read_contact(node: &NodeView<'_>) -> Result<ContactPoint> {
@@ -60,7 +63,12 @@ pub(crate) fn read_contact(node: &NodeView<'_>) -> Result<ContactPoint> {
         })
         .transpose()?;
     let url = node.opt_iri(vcard::HAS_URL)?.map(str::to_owned);
-    Ok(ContactPoint { name, email, phone, url })
+    Ok(ContactPoint {
+        name,
+        email,
+        phone,
+        url,
+    })
 }
 
 fn read_temporal(node: &NodeView<'_>) -> Result<TemporalCoverage> {
@@ -121,7 +129,10 @@ pub(crate) fn read_dataset(node: &NodeView<'_>) -> Result<Dataset> {
     let mut themes = Vec::new();
     for t in node.iris(dcat::THEME) {
         themes.push(DataTheme::from_iri(t).ok_or_else(|| {
-            node.error(dcat::THEME, format!("<{t}> is not in the EU data-theme list"))
+            node.error(
+                dcat::THEME,
+                format!("<{t}> is not in the EU data-theme list"),
+            )
         })?);
     }
     themes.sort();
@@ -130,7 +141,11 @@ pub(crate) fn read_dataset(node: &NodeView<'_>) -> Result<Dataset> {
         spatial.push(Ags::from_iri(s).map_err(|e| node.error(dct::SPATIAL, e.to_string()))?);
     }
     spatial.sort();
-    let mut keywords: Vec<String> = node.literals(dcat::KEYWORD).iter().map(|l| l.value().to_owned()).collect();
+    let mut keywords: Vec<String> = node
+        .literals(dcat::KEYWORD)
+        .iter()
+        .map(|l| l.value().to_owned())
+        .collect();
     keywords.sort();
     let mut distributions = Vec::new();
     let mut license: Option<License> = None;
@@ -149,20 +164,36 @@ pub(crate) fn read_dataset(node: &NodeView<'_>) -> Result<Dataset> {
     }
     distributions.sort_by(|a, b| a.id.cmp(&b.id));
     let license = license.ok_or_else(|| {
-        node.error(dcat::DISTRIBUTION_PROP, "is missing: a dataset needs a distribution carrying its licence")
+        node.error(
+            dcat::DISTRIBUTION_PROP,
+            "is missing: a dataset needs a distribution carrying its licence",
+        )
     })?;
-    let mut offered_policies: Vec<String> = node.iris(odrl::HAS_POLICY).into_iter().map(str::to_owned).collect();
+    let mut offered_policies: Vec<String> = node
+        .iris(odrl::HAS_POLICY)
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     offered_policies.sort();
     let frequency = node
         .opt_iri(dct::ACCRUAL_PERIODICITY)?
         .map(|f| {
             Frequency::from_iri(f).ok_or_else(|| {
-                node.error(dct::ACCRUAL_PERIODICITY, format!("<{f}> is not a supported EU frequency"))
+                node.error(
+                    dct::ACCRUAL_PERIODICITY,
+                    format!("<{f}> is not a supported EU frequency"),
+                )
             })
         })
         .transpose()?;
-    let contact_point = node.opt_node(dcat::CONTACT_POINT)?.map(|c| read_contact(&c)).transpose()?;
-    let temporal = node.opt_node(dct::TEMPORAL)?.map(|t| read_temporal(&t)).transpose()?;
+    let contact_point = node
+        .opt_node(dcat::CONTACT_POINT)?
+        .map(|c| read_contact(&c))
+        .transpose()?;
+    let temporal = node
+        .opt_node(dct::TEMPORAL)?
+        .map(|t| read_temporal(&t))
+        .transpose()?;
     let dataset = Dataset {
         identifier: node.one_string(dct::IDENTIFIER)?.to_owned(),
         title: node.text(dct::TITLE)?,
@@ -190,7 +221,10 @@ fn read_participant(node: &NodeView<'_>) -> Result<Participant> {
     let did = iri_of(node, "participant")?;
     let type_iri = node.one_iri(gwd::PARTICIPANT_TYPE)?;
     let participant_type = ParticipantType::from_iri(type_iri).ok_or_else(|| {
-        node.error(gwd::PARTICIPANT_TYPE, format!("<{type_iri}> is not a participant type"))
+        node.error(
+            gwd::PARTICIPANT_TYPE,
+            format!("<{type_iri}> is not a participant type"),
+        )
     })?;
     let ags = node
         .opt_iri(gwd::AGS)?
@@ -228,9 +262,9 @@ impl SelfDescription {
         let participant = catalog
             .opt_node(dct::PUBLISHER)?
             .ok_or_else(|| catalog.error(dct::PUBLISHER, "is missing"))?;
-        let service = catalog
-            .opt_node(dcat::SERVICE)?
-            .ok_or_else(|| catalog.error(dcat::SERVICE, "is missing (the connector's data service)"))?;
+        let service = catalog.opt_node(dcat::SERVICE)?.ok_or_else(|| {
+            catalog.error(dcat::SERVICE, "is missing (the connector's data service)")
+        })?;
         let mut datasets = Vec::new();
         for d in catalog.nodes(dcat::DATASET_PROP) {
             datasets.push(read_dataset(&d)?);
@@ -254,9 +288,18 @@ impl Dataset {
     /// Reads the dataset `iri` from a graph (strictly; see [`crate::import`] for foreign
     /// catalogues).
     pub fn from_graph(graph: &Graph, iri: &str) -> Result<Self> {
-        let node = oxigraph::model::NamedNodeRef::new(iri).map_err(|e| Error::model("iri", e.to_string()))?;
-        if !graph.contains(oxigraph::model::TripleRef::new(node, rdf::TYPE, dcat::DATASET)) {
-            return Err(Error::graph(node, rdf::TYPE, "is not a dcat:Dataset in this graph"));
+        let node = oxigraph::model::NamedNodeRef::new(iri)
+            .map_err(|e| Error::model("iri", e.to_string()))?;
+        if !graph.contains(oxigraph::model::TripleRef::new(
+            node,
+            rdf::TYPE,
+            dcat::DATASET,
+        )) {
+            return Err(Error::graph(
+                node,
+                rdf::TYPE,
+                "is not a dcat:Dataset in this graph",
+            ));
         }
         let d = read_dataset(&NodeView::new(graph, node.into()))?;
         d.check()?;

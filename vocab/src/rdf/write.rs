@@ -1,14 +1,12 @@
 //! The model as DCAT-AP.de 3.0 triples.
 
-use oxigraph::model::{
-    BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, Triple,
-};
+use oxigraph::model::{BlankNode, Graph, Literal, NamedNode, NamedOrBlankNode, Term, Triple};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::model::{
-    Agent, ContactPoint, DataService, Dataset, Distribution, License, Participant,
-    SelfDescription, TemporalCoverage, Text,
+    Agent, ContactPoint, DataService, Dataset, Distribution, License, Participant, SelfDescription,
+    TemporalCoverage, Text,
 };
 use crate::ns::{dcat, dcatde, dct, foaf, gwd, odrl, rdf, skos, vcard, xsd};
 
@@ -35,18 +33,30 @@ fn iri(value: &str) -> Result<NamedNode> {
 
 impl GraphWriter {
     pub(super) fn new() -> Self {
-        Self { graph: Graph::new() }
+        Self {
+            graph: Graph::new(),
+        }
     }
 
     pub(super) fn finish(self) -> Graph {
         self.graph
     }
 
-    fn add(&mut self, s: &NamedOrBlankNode, p: oxigraph::model::NamedNodeRef<'_>, o: impl Into<Term>) {
+    fn add(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: oxigraph::model::NamedNodeRef<'_>,
+        o: impl Into<Term>,
+    ) {
         self.graph.insert(&Triple::new(s.clone(), p, o));
     }
 
-    fn add_iri(&mut self, s: &NamedOrBlankNode, p: oxigraph::model::NamedNodeRef<'_>, o: &str) -> Result<()> {
+    fn add_iri(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: oxigraph::model::NamedNodeRef<'_>,
+        o: &str,
+    ) -> Result<()> {
         let o = iri(o)?;
         self.add(s, p, o);
         Ok(())
@@ -57,21 +67,49 @@ impl GraphWriter {
     }
 
     /// `o` with `skos:inScheme scheme`, so validators see the controlled vocabulary.
-    fn add_concept(&mut self, s: &NamedOrBlankNode, p: oxigraph::model::NamedNodeRef<'_>, o: &str, scheme: &str) -> Result<()> {
+    fn add_concept(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: oxigraph::model::NamedNodeRef<'_>,
+        o: &str,
+        scheme: &str,
+    ) -> Result<()> {
         self.add_iri(s, p, o)?;
         let concept = NamedOrBlankNode::from(iri(o)?);
         self.add_iri(&concept, skos::IN_SCHEME, scheme)
     }
 
-    fn add_text(&mut self, s: &NamedOrBlankNode, p: oxigraph::model::NamedNodeRef<'_>, text: &Text) {
-        self.add(s, p, Literal::new_language_tagged_literal_unchecked(&text.de, "de"));
+    fn add_text(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: oxigraph::model::NamedNodeRef<'_>,
+        text: &Text,
+    ) {
+        self.add(
+            s,
+            p,
+            Literal::new_language_tagged_literal_unchecked(&text.de, "de"),
+        );
         if let Some(en) = &text.en {
-            self.add(s, p, Literal::new_language_tagged_literal_unchecked(en, "en"));
+            self.add(
+                s,
+                p,
+                Literal::new_language_tagged_literal_unchecked(en, "en"),
+            );
         }
     }
 
-    fn add_date(&mut self, s: &NamedOrBlankNode, p: oxigraph::model::NamedNodeRef<'_>, d: chrono::NaiveDate) {
-        self.add(s, p, Literal::new_typed_literal(d.format("%Y-%m-%d").to_string(), xsd::DATE));
+    fn add_date(
+        &mut self,
+        s: &NamedOrBlankNode,
+        p: oxigraph::model::NamedNodeRef<'_>,
+        d: chrono::NaiveDate,
+    ) {
+        self.add(
+            s,
+            p,
+            Literal::new_typed_literal(d.format("%Y-%m-%d").to_string(), xsd::DATE),
+        );
     }
 
     /// A blank node whose label is derived from its owner and role, so output is stable.
@@ -164,20 +202,37 @@ impl GraphWriter {
             self.add_concept(&s, dct::FORMAT, &f.iri(), crate::model::FILE_TYPE_SCHEME)?;
         }
         if let Some(b) = d.byte_size {
-            self.add(&s, dcat::BYTE_SIZE, Literal::new_typed_literal(b.to_string(), xsd::NON_NEGATIVE_INTEGER));
+            self.add(
+                &s,
+                dcat::BYTE_SIZE,
+                Literal::new_typed_literal(b.to_string(), xsd::NON_NEGATIVE_INTEGER),
+            );
         }
-        self.add_concept(&s, dct::LICENSE, &license.iri(), crate::model::LICENSE_SCHEME)?;
+        self.add_concept(
+            &s,
+            dct::LICENSE,
+            &license.iri(),
+            crate::model::LICENSE_SCHEME,
+        )?;
         Ok(s)
     }
 
     pub(super) fn dataset(&mut self, d: &Dataset) -> Result<NamedOrBlankNode> {
         let s = Self::subject(&d.id)?;
         self.add_type(&s, dcat::DATASET);
-        self.add(&s, dct::IDENTIFIER, Literal::new_simple_literal(&d.identifier));
+        self.add(
+            &s,
+            dct::IDENTIFIER,
+            Literal::new_simple_literal(&d.identifier),
+        );
         self.add_text(&s, dct::TITLE, &d.title);
         self.add_text(&s, dct::DESCRIPTION, &d.description);
         for k in &d.keywords {
-            self.add(&s, dcat::KEYWORD, Literal::new_language_tagged_literal_unchecked(k, "de"));
+            self.add(
+                &s,
+                dcat::KEYWORD,
+                Literal::new_language_tagged_literal_unchecked(k, "de"),
+            );
         }
         for t in &d.themes {
             self.add_concept(&s, dcat::THEME, &t.iri(), crate::model::DataTheme::scheme())?;
@@ -198,7 +253,11 @@ impl GraphWriter {
             let c = self.contact(&d.id, "contactPoint", c)?;
             self.add(&s, dcat::CONTACT_POINT, c);
         }
-        self.add(&s, gwd::PERSONAL_ADJACENT, Literal::from(d.personal_adjacent));
+        self.add(
+            &s,
+            gwd::PERSONAL_ADJACENT,
+            Literal::from(d.personal_adjacent),
+        );
         for p in &d.offered_policies {
             self.add_iri(&s, odrl::HAS_POLICY, p)?;
             let offer = Self::subject(p)?;
@@ -211,7 +270,12 @@ impl GraphWriter {
             self.add_date(&s, dct::MODIFIED, m);
         }
         if let Some(f) = d.frequency {
-            self.add_concept(&s, dct::ACCRUAL_PERIODICITY, &f.iri(), crate::model::Frequency::scheme())?;
+            self.add_concept(
+                &s,
+                dct::ACCRUAL_PERIODICITY,
+                &f.iri(),
+                crate::model::Frequency::scheme(),
+            )?;
         }
         if let Some(l) = &d.landing_page {
             self.add_iri(&s, dcat::LANDING_PAGE, l)?;
@@ -223,7 +287,12 @@ impl GraphWriter {
         Ok(s)
     }
 
-    fn service(&mut self, svc: &DataService, p: &Participant, datasets: &[Dataset]) -> Result<NamedOrBlankNode> {
+    fn service(
+        &mut self,
+        svc: &DataService,
+        p: &Participant,
+        datasets: &[Dataset],
+    ) -> Result<NamedOrBlankNode> {
         let s = Self::subject(&svc.id)?;
         self.add_type(&s, dcat::DATA_SERVICE);
         self.add_text(&s, dct::TITLE, &svc.title);

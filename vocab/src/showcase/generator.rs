@@ -51,46 +51,305 @@ const fn topic(
     personal_adjacent: bool,
     yearly: bool,
 ) -> Topic {
-    Topic { theme, de, en, keywords, personal_adjacent, yearly }
+    Topic {
+        theme,
+        de,
+        en,
+        keywords,
+        personal_adjacent,
+        yearly,
+    }
 }
 
 const TOPICS: &[Topic] = &[
-    topic(DataTheme::Energy, "Stromverbrauch je Baublock", "Electricity consumption per building block", &["Strom", "Energie", "Wärmeplanung", "Baublock"], true, true),
-    topic(DataTheme::Energy, "Gasverbrauch je Straßenabschnitt", "Gas consumption per street section", &["Gas", "Wärme", "Wärmeplanung"], true, true),
-    topic(DataTheme::Energy, "Photovoltaikanlagen", "Photovoltaic installations", &["Solar", "Photovoltaik", "Erneuerbare Energien"], false, false),
-    topic(DataTheme::Energy, "Fernwärmenetz", "District heating network", &["Fernwärme", "Wärmenetz", "Wärmeplanung"], false, false),
-    topic(DataTheme::Energy, "Ladesäulen für Elektrofahrzeuge", "Charging stations for electric vehicles", &["Elektromobilität", "Ladesäule", "Energie"], false, false),
-    topic(DataTheme::Environment, "Baumkataster", "Tree register", &["Bäume", "Stadtgrün", "Umwelt"], false, false),
-    topic(DataTheme::Environment, "Luftmessstationen", "Air quality stations", &["Luftqualität", "Feinstaub", "Stickstoffdioxid"], false, true),
-    topic(DataTheme::Environment, "Hochwassergefahrenkarte", "Flood hazard map", &["Hochwasser", "Starkregen", "Klimaanpassung"], false, false),
-    topic(DataTheme::Environment, "Abfallbehälter und Recyclinghöfe", "Waste bins and recycling centres", &["Abfall", "Recycling", "Entsorgung"], false, false),
-    topic(DataTheme::Environment, "Kleingartenanlagen", "Allotment gardens", &["Kleingarten", "Grünflächen"], false, false),
-    topic(DataTheme::Transport, "Verkehrszählungen", "Traffic counts", &["Verkehr", "Zählstellen", "Mobilität"], false, true),
-    topic(DataTheme::Transport, "Haltestellen des ÖPNV", "Public transport stops", &["ÖPNV", "Haltestelle", "Bus"], false, false),
-    topic(DataTheme::Transport, "Fahrradabstellanlagen", "Bicycle parking", &["Radverkehr", "Fahrrad", "Mobilität"], false, false),
-    topic(DataTheme::Transport, "Lichtsignalanlagen", "Traffic lights", &["Ampel", "Verkehr"], false, false),
-    topic(DataTheme::Transport, "Pendlerströme", "Commuter flows", &["Pendler", "Mobilität", "Arbeitsort"], true, true),
-    topic(DataTheme::Society, "Einwohnerzahlen nach Stadtteilen", "Population by district", &["Bevölkerung", "Einwohner", "Statistik"], false, true),
-    topic(DataTheme::Society, "Vornamen der Neugeborenen", "First names of newborns", &["Vornamen", "Geburten", "Statistik"], false, true),
-    topic(DataTheme::Society, "Pflegebedarf nach Quartieren", "Care needs by neighbourhood", &["Pflege", "Senioren", "Sozialplanung"], true, true),
-    topic(DataTheme::Education, "Kinderbetreuungseinrichtungen", "Childcare facilities", &["Kita", "Kinderbetreuung", "Familie"], false, false),
-    topic(DataTheme::Education, "Schülerzahlen je Schule", "Pupils per school", &["Schule", "Schulentwicklungsplanung", "Bildung"], true, true),
-    topic(DataTheme::Education, "Spielplätze", "Playgrounds", &["Spielplatz", "Kinder", "Freizeit"], false, false),
-    topic(DataTheme::Education, "Bibliotheken und Museen", "Libraries and museums", &["Kultur", "Bibliothek", "Museum"], false, false),
-    topic(DataTheme::Health, "Apotheken und Ärztehäuser", "Pharmacies and medical centres", &["Gesundheit", "Apotheke", "Arzt"], false, false),
-    topic(DataTheme::Health, "Rettungsdiensteinsätze je Planbereich", "Ambulance calls per planning area", &["Rettungsdienst", "Notfall", "Gesundheit"], true, true),
-    topic(DataTheme::Government, "Haushaltsplan", "Budget", &["Haushalt", "Finanzen", "Verwaltung"], false, true),
-    topic(DataTheme::Government, "Pressemitteilungen", "Press releases", &["Presse", "Verwaltung"], false, true),
-    topic(DataTheme::Government, "Wahlergebnisse der Kommunalwahl", "Municipal election results", &["Wahlen", "Kommunalwahl"], false, true),
-    topic(DataTheme::Economy, "Gewerbeanmeldungen", "Business registrations", &["Gewerbe", "Wirtschaft"], false, true),
-    topic(DataTheme::Economy, "Zuwendungen und Förderungen", "Grants and subsidies", &["Förderung", "Zuwendung", "Finanzen"], false, true),
-    topic(DataTheme::Regions, "Bebauungspläne", "Development plans", &["Bebauungsplan", "Stadtplanung", "Bauleitplanung"], false, false),
-    topic(DataTheme::Regions, "Gemarkungen und Flurstücke", "Cadastral districts and parcels", &["Kataster", "Flurstück", "Geodaten"], false, false),
-    topic(DataTheme::Regions, "Wohnungsleerstand je Baublock", "Vacant dwellings per building block", &["Wohnen", "Leerstand", "Stadtentwicklung"], true, true),
-    topic(DataTheme::Justice, "Verkehrsunfälle", "Road accidents", &["Unfall", "Verkehrssicherheit", "Polizei"], false, true),
-    topic(DataTheme::Science, "Breitbandversorgung", "Broadband coverage", &["Breitband", "Digitalisierung", "Internet"], false, true),
-    topic(DataTheme::Agriculture, "Landwirtschaftliche Flächennutzung", "Agricultural land use", &["Landwirtschaft", "Flächennutzung"], false, true),
-    topic(DataTheme::International, "Städtepartnerschaften", "Twin towns", &["Partnerschaft", "International"], false, false),
+    topic(
+        DataTheme::Energy,
+        "Stromverbrauch je Baublock",
+        "Electricity consumption per building block",
+        &["Strom", "Energie", "Wärmeplanung", "Baublock"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Energy,
+        "Gasverbrauch je Straßenabschnitt",
+        "Gas consumption per street section",
+        &["Gas", "Wärme", "Wärmeplanung"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Energy,
+        "Photovoltaikanlagen",
+        "Photovoltaic installations",
+        &["Solar", "Photovoltaik", "Erneuerbare Energien"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Energy,
+        "Fernwärmenetz",
+        "District heating network",
+        &["Fernwärme", "Wärmenetz", "Wärmeplanung"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Energy,
+        "Ladesäulen für Elektrofahrzeuge",
+        "Charging stations for electric vehicles",
+        &["Elektromobilität", "Ladesäule", "Energie"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Environment,
+        "Baumkataster",
+        "Tree register",
+        &["Bäume", "Stadtgrün", "Umwelt"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Environment,
+        "Luftmessstationen",
+        "Air quality stations",
+        &["Luftqualität", "Feinstaub", "Stickstoffdioxid"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Environment,
+        "Hochwassergefahrenkarte",
+        "Flood hazard map",
+        &["Hochwasser", "Starkregen", "Klimaanpassung"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Environment,
+        "Abfallbehälter und Recyclinghöfe",
+        "Waste bins and recycling centres",
+        &["Abfall", "Recycling", "Entsorgung"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Environment,
+        "Kleingartenanlagen",
+        "Allotment gardens",
+        &["Kleingarten", "Grünflächen"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Transport,
+        "Verkehrszählungen",
+        "Traffic counts",
+        &["Verkehr", "Zählstellen", "Mobilität"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Transport,
+        "Haltestellen des ÖPNV",
+        "Public transport stops",
+        &["ÖPNV", "Haltestelle", "Bus"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Transport,
+        "Fahrradabstellanlagen",
+        "Bicycle parking",
+        &["Radverkehr", "Fahrrad", "Mobilität"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Transport,
+        "Lichtsignalanlagen",
+        "Traffic lights",
+        &["Ampel", "Verkehr"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Transport,
+        "Pendlerströme",
+        "Commuter flows",
+        &["Pendler", "Mobilität", "Arbeitsort"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Society,
+        "Einwohnerzahlen nach Stadtteilen",
+        "Population by district",
+        &["Bevölkerung", "Einwohner", "Statistik"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Society,
+        "Vornamen der Neugeborenen",
+        "First names of newborns",
+        &["Vornamen", "Geburten", "Statistik"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Society,
+        "Pflegebedarf nach Quartieren",
+        "Care needs by neighbourhood",
+        &["Pflege", "Senioren", "Sozialplanung"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Education,
+        "Kinderbetreuungseinrichtungen",
+        "Childcare facilities",
+        &["Kita", "Kinderbetreuung", "Familie"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Education,
+        "Schülerzahlen je Schule",
+        "Pupils per school",
+        &["Schule", "Schulentwicklungsplanung", "Bildung"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Education,
+        "Spielplätze",
+        "Playgrounds",
+        &["Spielplatz", "Kinder", "Freizeit"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Education,
+        "Bibliotheken und Museen",
+        "Libraries and museums",
+        &["Kultur", "Bibliothek", "Museum"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Health,
+        "Apotheken und Ärztehäuser",
+        "Pharmacies and medical centres",
+        &["Gesundheit", "Apotheke", "Arzt"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Health,
+        "Rettungsdiensteinsätze je Planbereich",
+        "Ambulance calls per planning area",
+        &["Rettungsdienst", "Notfall", "Gesundheit"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Government,
+        "Haushaltsplan",
+        "Budget",
+        &["Haushalt", "Finanzen", "Verwaltung"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Government,
+        "Pressemitteilungen",
+        "Press releases",
+        &["Presse", "Verwaltung"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Government,
+        "Wahlergebnisse der Kommunalwahl",
+        "Municipal election results",
+        &["Wahlen", "Kommunalwahl"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Economy,
+        "Gewerbeanmeldungen",
+        "Business registrations",
+        &["Gewerbe", "Wirtschaft"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Economy,
+        "Zuwendungen und Förderungen",
+        "Grants and subsidies",
+        &["Förderung", "Zuwendung", "Finanzen"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Regions,
+        "Bebauungspläne",
+        "Development plans",
+        &["Bebauungsplan", "Stadtplanung", "Bauleitplanung"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Regions,
+        "Gemarkungen und Flurstücke",
+        "Cadastral districts and parcels",
+        &["Kataster", "Flurstück", "Geodaten"],
+        false,
+        false,
+    ),
+    topic(
+        DataTheme::Regions,
+        "Wohnungsleerstand je Baublock",
+        "Vacant dwellings per building block",
+        &["Wohnen", "Leerstand", "Stadtentwicklung"],
+        true,
+        true,
+    ),
+    topic(
+        DataTheme::Justice,
+        "Verkehrsunfälle",
+        "Road accidents",
+        &["Unfall", "Verkehrssicherheit", "Polizei"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Science,
+        "Breitbandversorgung",
+        "Broadband coverage",
+        &["Breitband", "Digitalisierung", "Internet"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::Agriculture,
+        "Landwirtschaftliche Flächennutzung",
+        "Agricultural land use",
+        &["Landwirtschaft", "Flächennutzung"],
+        false,
+        true,
+    ),
+    topic(
+        DataTheme::International,
+        "Städtepartnerschaften",
+        "Twin towns",
+        &["Partnerschaft", "International"],
+        false,
+        false,
+    ),
 ];
 
 const PLACE_HEADS: &[&str] = &[
@@ -108,7 +367,11 @@ const FORMATS: &[(&str, &str, u32)] = &[
     ("text/csv", "CSV", 40),
     ("application/json", "JSON", 15),
     ("application/geo+json", "GEOJSON", 15),
-    ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "XLSX", 12),
+    (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "XLSX",
+        12,
+    ),
     ("application/pdf", "PDF", 10),
     ("application/xml", "XML", 5),
     ("application/zip", "ZIP", 3),
@@ -129,9 +392,16 @@ const LICENSE_WEIGHTS: &[(&str, u32)] = &[
 ];
 
 const FREQUENCIES: &[Frequency] = &[
-    Frequency::Annual, Frequency::Annual, Frequency::Monthly, Frequency::Quarterly,
-    Frequency::Irregular, Frequency::Daily, Frequency::Continuous, Frequency::Never,
-    Frequency::Weekly, Frequency::Semiannual,
+    Frequency::Annual,
+    Frequency::Annual,
+    Frequency::Monthly,
+    Frequency::Quarterly,
+    Frequency::Irregular,
+    Frequency::Daily,
+    Frequency::Continuous,
+    Frequency::Never,
+    Frequency::Weekly,
+    Frequency::Semiannual,
 ];
 
 /// One independent random stream per (seed, kind, index): SplitMix64 of the three.
@@ -204,7 +474,10 @@ fn participant_at(seed: u64, k: usize, keys: &[Ags]) -> GeneratedParticipant {
     let (name, host_word) = match kind {
         ParticipantType::Municipality => (format!("Stadt {place}"), "stadt"),
         ParticipantType::Company => (format!("Stadtwerke {place} GmbH"), "stadtwerke"),
-        ParticipantType::PublicBody => (format!("Zweckverband Wasser und Abwasser {place}"), "zweckverband"),
+        ParticipantType::PublicBody => (
+            format!("Zweckverband Wasser und Abwasser {place}"),
+            "zweckverband",
+        ),
         ParticipantType::Research => (format!("Hochschule {place}"), "hochschule"),
     };
     let host = format!("{host_word}-{}-{k}.example", slug(&place));
@@ -212,8 +485,11 @@ fn participant_at(seed: u64, k: usize, keys: &[Ags]) -> GeneratedParticipant {
     let contact = if r.random_bool(0.7) {
         ContactPoint::email("Open-Data-Team", format!("daten@{host}"))
     } else {
-        ContactPoint::email("Geschäftsstelle", format!("info@{host}"))
-            .with_phone(format!("+49 {} {}", r.random_range(30..999), r.random_range(10_000..999_999)))
+        ContactPoint::email("Geschäftsstelle", format!("info@{host}")).with_phone(format!(
+            "+49 {} {}",
+            r.random_range(30..999),
+            r.random_range(10_000..999_999)
+        ))
     };
     let mut participant = Participant::new(
         format!("did:web:{host}"),
@@ -226,14 +502,20 @@ fn participant_at(seed: u64, k: usize, keys: &[Ags]) -> GeneratedParticipant {
     if kind == ParticipantType::Municipality || r.random_bool(0.5) {
         participant = participant.with_ags(ags);
     }
-    GeneratedParticipant { participant, place, base }
+    GeneratedParticipant {
+        participant,
+        place,
+        base,
+    }
 }
 
 /// `n` generated participants (municipalities, utilities, public bodies, research
 /// institutes) with synthetic names and real municipality keys.
 pub fn generate_participants(n: usize, seed: u64) -> Vec<Participant> {
     let keys = all_keys();
-    (0..n).map(|k| participant_at(seed, k, &keys).participant).collect()
+    (0..n)
+        .map(|k| participant_at(seed, k, &keys).participant)
+        .collect()
 }
 
 fn date_in(r: &mut StdRng, from_year: i32, to_year: i32) -> NaiveDate {
@@ -250,15 +532,25 @@ fn dataset_at(seed: u64, i: usize, owner: &GeneratedParticipant, keys: &[Ags]) -
     let year = r.random_range(2015..=2025);
     let place = owner.place.as_str();
     let (title_de, title_en) = match (t.yearly, r.random_range(0..3)) {
-        (true, 0) => (format!("{} {place} {year}", t.de), format!("{} {place} {year}", t.en)),
+        (true, 0) => (
+            format!("{} {place} {year}", t.de),
+            format!("{} {place} {year}", t.en),
+        ),
         (true, _) => (format!("{} {year}", t.de), format!("{} {year}", t.en)),
-        (false, 0) => (format!("{} in {place}", t.de), format!("{} in {place}", t.en)),
+        (false, 0) => (
+            format!("{} in {place}", t.de),
+            format!("{} in {place}", t.en),
+        ),
         (false, _) => (t.de.to_owned(), t.en.to_owned()),
     };
     let identifier = format!("{}-{i}", slug(&title_de));
     let id = dataset_iri(&owner.base, &identifier);
     let license = if t.personal_adjacent {
-        License::from_id(if r.random_bool(0.7) { "other-closed" } else { "other-commercial" })
+        License::from_id(if r.random_bool(0.7) {
+            "other-closed"
+        } else {
+            "other-commercial"
+        })
     } else {
         License::from_id(weighted(&mut r, LICENSE_WEIGHTS, |(_, w)| *w).0)
     }
@@ -267,12 +559,20 @@ fn dataset_at(seed: u64, i: usize, owner: &GeneratedParticipant, keys: &[Ags]) -
     let mut title = Text::de(title_de.clone());
     let sentence = match r.random_range(0..4) {
         0 => format!("Die {} stellt die Daten „{title_de}“ bereit.", p.legal_name),
-        1 => format!("{title_de}: Datenbestand der {} mit jährlicher Fortschreibung.", p.legal_name),
-        2 => format!("Übersicht {}; erhoben und gepflegt von der {}.", t.de, p.legal_name),
+        1 => format!(
+            "{title_de}: Datenbestand der {} mit jährlicher Fortschreibung.",
+            p.legal_name
+        ),
+        2 => format!(
+            "Übersicht {}; erhoben und gepflegt von der {}.",
+            t.de, p.legal_name
+        ),
         _ => format!("{title_de}. Quelle: {}. Stand {year}.", p.legal_name),
     };
     let mut description = Text::de(if t.personal_adjacent {
-        format!("{sentence} Personenbeziehbare Einzeldaten werden nur aggregiert und unter Vertrag bereitgestellt.")
+        format!(
+            "{sentence} Personenbeziehbare Einzeldaten werden nur aggregiert und unter Vertrag bereitgestellt."
+        )
     } else {
         sentence
     });
@@ -301,7 +601,10 @@ fn dataset_at(seed: u64, i: usize, owner: &GeneratedParticipant, keys: &[Ags]) -
         }
         (false, 0) => {
             let start = date_in(&mut r, 2005, 2020);
-            d = d.with_temporal(TemporalCoverage { start: Some(start), end: None });
+            d = d.with_temporal(TemporalCoverage {
+                start: Some(start),
+                end: None,
+            });
         }
         _ => {}
     }
@@ -322,16 +625,26 @@ fn dataset_at(seed: u64, i: usize, owner: &GeneratedParticipant, keys: &[Ags]) -
         let page = format!("{}/daten/{}", owner.base, d.identifier);
         d = d.with_landing_page(page);
     }
-    let distributions = if t.personal_adjacent { 1 } else { r.random_range(1..=3) };
+    let distributions = if t.personal_adjacent {
+        1
+    } else {
+        r.random_range(1..=3)
+    };
     for j in 0..distributions {
         let (media, code, _) = *weighted(&mut r, FORMATS, |f| f.2);
-        let mut dist = Distribution::new(format!("{id}/distribution-{j}"), dsp_endpoint(&owner.base))
-            .with_access_service(service_iri(&owner.base));
+        let mut dist =
+            Distribution::new(format!("{id}/distribution-{j}"), dsp_endpoint(&owner.base))
+                .with_access_service(service_iri(&owner.base));
         if let (Ok(m), Ok(f)) = (MediaType::new(media), FileType::new(code)) {
             dist = dist.with_format(m, f);
         }
         if license.is_open() && !t.personal_adjacent {
-            dist = dist.with_download_url(format!("{}/open/{}.{}", owner.base, d.identifier, code.to_ascii_lowercase()));
+            dist = dist.with_download_url(format!(
+                "{}/open/{}.{}",
+                owner.base,
+                d.identifier,
+                code.to_ascii_lowercase()
+            ));
         }
         if r.random_bool(0.6) {
             dist = dist.with_title(Text::de(format!("{} ({code})", t.de)));
@@ -363,7 +676,9 @@ fn owner_of(i: usize) -> usize {
 pub fn generate_datasets(n: usize, seed: u64) -> Vec<Dataset> {
     let keys = all_keys();
     let owners = owners(n, seed, &keys);
-    (0..n).map(|i| dataset_at(seed, i, &owners[owner_of(i)], &keys)).collect()
+    (0..n)
+        .map(|i| dataset_at(seed, i, &owners[owner_of(i)], &keys))
+        .collect()
 }
 
 /// The datasets of [`generate_datasets`] grouped into one self-description per publisher.
@@ -372,10 +687,12 @@ pub fn generate_self_descriptions(n_datasets: usize, seed: u64) -> Vec<SelfDescr
     let owners = owners(n_datasets, seed, &keys);
     let mut by_owner: BTreeMap<usize, Vec<Dataset>> = BTreeMap::new();
     for i in 0..n_datasets {
-        by_owner
-            .entry(owner_of(i))
-            .or_default()
-            .push(dataset_at(seed, i, &owners[owner_of(i)], &keys));
+        by_owner.entry(owner_of(i)).or_default().push(dataset_at(
+            seed,
+            i,
+            &owners[owner_of(i)],
+            &keys,
+        ));
     }
     by_owner
         .into_iter()
@@ -385,9 +702,15 @@ pub fn generate_self_descriptions(n_datasets: usize, seed: u64) -> Vec<SelfDescr
             let mut sd = SelfDescription::new(
                 catalog_iri(&o.base),
                 Text::de(format!("Datenkatalog: {name}")),
-                Text::de(format!("Datensätze, die {name} im kommunalen Datenraum anbietet.")),
+                Text::de(format!(
+                    "Datensätze, die {name} im kommunalen Datenraum anbietet."
+                )),
                 o.participant.clone(),
-                DataService::new(service_iri(&o.base), Text::de(format!("Konnektor von {name}")), dsp_endpoint(&o.base)),
+                DataService::new(
+                    service_iri(&o.base),
+                    Text::de(format!("Konnektor von {name}")),
+                    dsp_endpoint(&o.base),
+                ),
             );
             sd.datasets = datasets;
             sd

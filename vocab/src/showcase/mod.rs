@@ -76,8 +76,11 @@ pub fn musterstadt_participant(base_url: &str) -> Result<Participant> {
         did_web_from_url(&base)?,
         "Stadt Musterstadt",
         ParticipantType::Municipality,
-        ContactPoint::email("Stabsstelle Digitalisierung und Daten", format!("daten@{host}"))
-            .with_phone("+49 89 1234560"),
+        ContactPoint::email(
+            "Stabsstelle Digitalisierung und Daten",
+            format!("daten@{host}"),
+        )
+        .with_phone("+49 89 1234560"),
         dsp_endpoint(&base),
     )
     .with_ags(Ags::parse(MUSTERSTADT_AGS)?)
@@ -131,7 +134,10 @@ pub fn stromverbrauch_dataset(base_url: &str) -> Result<Dataset> {
     .with_theme(DataTheme::Energy)
     .with_theme(DataTheme::Regions)
     .with_spatial(Ags::parse(MUSTERSTADT_AGS)?)
-    .with_temporal(TemporalCoverage::between(date(2024, 1, 1)?, date(2024, 12, 31)?))
+    .with_temporal(TemporalCoverage::between(
+        date(2024, 1, 1)?,
+        date(2024, 12, 31)?,
+    ))
     .with_contact_point(p.contact.clone())
     .with_personal_adjacent(true)
     .with_dates(Some(date(2025, 2, 14)?), Some(date(2025, 3, 3)?))
@@ -139,7 +145,9 @@ pub fn stromverbrauch_dataset(base_url: &str) -> Result<Dataset> {
     .with_offered_policy(format!("{base}/offers/{STROMVERBRAUCH_TEMPLATE}"))
     .with_distribution(
         Distribution::new(format!("{id}/csv"), dsp_endpoint(&base))
-            .with_title(Text::de("Verbrauchswerte je Baublock (CSV) über den Konnektor"))
+            .with_title(Text::de(
+                "Verbrauchswerte je Baublock (CSV) über den Konnektor",
+            ))
             .with_access_service(service_iri(&base))
             .with_format(MediaType::new("text/csv")?, FileType::new("CSV")?)
             .with_byte_size(1_843_200),
@@ -178,7 +186,10 @@ pub fn baubloecke_dataset(base_url: &str) -> Result<Dataset> {
         Distribution::new(format!("{id}/geojson"), format!("{base}/open/baubloecke"))
             .with_title(Text::de("Baublöcke als GeoJSON"))
             .with_download_url(format!("{base}/open/baubloecke.geojson"))
-            .with_format(MediaType::new("application/geo+json")?, FileType::new("GEOJSON")?)
+            .with_format(
+                MediaType::new("application/geo+json")?,
+                FileType::new("GEOJSON")?,
+            )
             .with_byte_size(5_312_004),
     ))
 }

@@ -9,11 +9,20 @@ fn showcase_values() {
     let m = musterstadt("https://musterstadt.example/").unwrap();
     assert_eq!(m.participant.did, "did:web:musterstadt.example");
     assert_eq!(m.participant.ags.unwrap().as_str(), "09162000");
-    assert_eq!(m.participant.participant_type, ParticipantType::Municipality);
+    assert_eq!(
+        m.participant.participant_type,
+        ParticipantType::Municipality
+    );
     m.check().unwrap();
     let s = stadtwerke("https://stadtwerke.example:8443/konnektor").unwrap();
-    assert_eq!(s.participant.did, "did:web:stadtwerke.example%3A8443:konnektor");
-    assert_eq!(s.participant.connector_endpoint, "https://stadtwerke.example:8443/konnektor/dsp");
+    assert_eq!(
+        s.participant.did,
+        "did:web:stadtwerke.example%3A8443:konnektor"
+    );
+    assert_eq!(
+        s.participant.connector_endpoint,
+        "https://stadtwerke.example:8443/konnektor/dsp"
+    );
     let d = &s.datasets[0];
     assert!(d.personal_adjacent);
     assert_eq!(d.themes, vec![DataTheme::Energy, DataTheme::Regions]);
@@ -41,9 +50,15 @@ fn generator_is_deterministic_and_varied() {
     assert!(themes.len() >= 12);
     let licences: BTreeSet<_> = a.iter().map(|d| d.license).collect();
     assert!(licences.len() >= 8);
-    let states: BTreeSet<_> = a.iter().flat_map(|d| d.spatial.iter().map(|s| s.state().to_owned())).collect();
+    let states: BTreeSet<_> = a
+        .iter()
+        .flat_map(|d| d.spatial.iter().map(|s| s.state().to_owned()))
+        .collect();
     assert!(states.len() >= 10);
-    let formats: BTreeSet<_> = a.iter().flat_map(|d| d.distributions.iter().filter_map(|x| x.format.clone())).collect();
+    let formats: BTreeSet<_> = a
+        .iter()
+        .flat_map(|d| d.distributions.iter().filter_map(|x| x.format.clone()))
+        .collect();
     assert!(formats.len() >= 6);
     assert!(a.iter().any(|d| d.title.en.is_some()) && a.iter().any(|d| d.title.en.is_none()));
     assert!(a.iter().any(|d| d.temporal.is_some()) && a.iter().any(|d| d.temporal.is_none()));
@@ -55,8 +70,14 @@ fn generated_self_descriptions_group_by_publisher() {
     let sds = generate_self_descriptions(130, 5);
     assert_eq!(sds.iter().map(|s| s.datasets.len()).sum::<usize>(), 130);
     for sd in &sds {
-        sd.check().unwrap_or_else(|e| panic!("{}: {e}", sd.catalog_id));
+        sd.check()
+            .unwrap_or_else(|e| panic!("{}: {e}", sd.catalog_id));
     }
     let participants = generate_participants(sds.len(), 5);
-    assert_eq!(participants, sds.iter().map(|s| s.participant.clone()).collect::<Vec<_>>());
+    assert_eq!(
+        participants,
+        sds.iter()
+            .map(|s| s.participant.clone())
+            .collect::<Vec<_>>()
+    );
 }

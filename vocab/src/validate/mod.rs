@@ -42,7 +42,11 @@ pub struct Violation {
 
 impl fmt::Display for Violation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "[{}] {} {}: {}", self.rule, self.node, self.property, self.message)
+        write!(
+            f,
+            "[{}] {} {}: {}",
+            self.rule, self.node, self.property, self.message
+        )
     }
 }
 
@@ -94,7 +98,11 @@ pub fn check(graph: &Graph) -> Report {
 /// [`check`], as a `Result`: `Err` carries the report when anything is wrong.
 pub fn validate(graph: &Graph) -> Result<(), Report> {
     let report = check(graph);
-    if report.is_valid() { Ok(()) } else { Err(report) }
+    if report.is_valid() {
+        Ok(())
+    } else {
+        Err(report)
+    }
 }
 
 #[cfg(test)]
