@@ -340,6 +340,7 @@ impl Template {
                 covered.insert(p.as_str());
             }
         }
+        let clauses_pos = self.clauses.values().map(|c| c.pos).min().unwrap_or((1, 1));
         for principle in charta.applicable(self.personal_adjacent) {
             if covered.contains(principle.id.as_str()) {
                 continue;
@@ -363,8 +364,8 @@ impl Template {
                 ),
             );
             diags.push(match principle.level {
-                Level::Muss => Diagnostic::error("missing-principle", (2, 1), en, de),
-                Level::Soll => Diagnostic::warning("recommended-principle", (2, 1), en, de),
+                Level::Muss => Diagnostic::error("missing-principle", clauses_pos, en, de),
+                Level::Soll => Diagnostic::warning("recommended-principle", clauses_pos, en, de),
             });
         }
         if self.personal_adjacent && self.access != super::Access::Sandbox {

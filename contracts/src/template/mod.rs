@@ -35,7 +35,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 pub use diagnostic::{Diagnostic, TemplateErrors};
-pub use params::{ParamType, ParamValue};
+pub use params::{InvalidValue, ParamType, ParamValue};
 pub use render::RenderedContract;
 
 use crate::eval::Region;

@@ -56,6 +56,25 @@ impl ParamType {
     }
 }
 
+/// Why a text is not a valid value of a parameter type, in English and German.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidValue {
+    /// In English.
+    pub en: String,
+    /// In German.
+    pub de: String,
+}
+
+impl std::fmt::Display for InvalidValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en)
+    }
+}
+
+fn invalid(en: String, de: String) -> InvalidValue {
+    InvalidValue { en, de }
+}
+
 /// A parameter value, read and checked for its type.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -76,7 +95,7 @@ pub enum ParamValue {
 
 impl ParamValue {
     /// Reads a value of type `ty` from text (`--param name=value` or a front matter default).
-    pub fn parse(ty: ParamType, text: &str) -> Result<ParamValue, String> {
+    pub fn parse(ty: ParamType, text: &str) -> Result<ParamValue, InvalidValue> {
         let t = text.trim();
         match ty {
             ParamType::Purposes => {
@@ -89,34 +108,63 @@ impl ParamValue {
                     .map(terms::expand_prefixed)
                     .collect();
                 if items.is_empty() {
-                    return Err("at least one purpose is needed / mindestens ein Zweck ist nötig".into());
+                    return Err(invalid(
+                        "at least one purpose is needed".into(),
+                        "mindestens ein Zweck ist nötig".into(),
+                    ));
                 }
                 if let Some(bad) = items.iter().find(|i| !i.contains(':')) {
-                    return Err(format!("\"{bad}\" is not a purpose IRI (e.g. gwd:Waermeplanung) / kein Zweck-IRI"));
+                    return Err(invalid(
+                        format!("\"{bad}\" is not a purpose IRI (e.g. gwd:Waermeplanung)"),
+                        format!("\"{bad}\" ist kein Zweck-IRI (z. B. gwd:Waermeplanung)"),
+                    ));
                 }
                 Ok(ParamValue::Purposes(items))
             }
             ParamType::Duration => XsdDuration::parse(t)
                 .filter(|d| !d.negative)
                 .map(ParamValue::Duration)
-                .ok_or_else(|| format!("\"{t}\" is not a duration such as P12M or P30D / keine Dauer wie P12M")),
-            ParamType::Region => Region::parse(t)
-                .map(ParamValue::Region)
-                .ok_or_else(|| format!("\"{t}\" is not an AGS region key such as 09 or 09162000 / kein Gebietsschlüssel")),
+                .ok_or_else(|| {
+                    invalid(
+                        format!("\"{t}\" is not a duration such as P12M or P30D"),
+                        format!("\"{t}\" ist keine Dauer wie P12M oder P30D"),
+                    )
+                }),
+            ParamType::Region => Region::parse(t).map(ParamValue::Region).ok_or_else(|| {
+                invalid(
+                    format!(
+                        "\"{t}\" is not an official AGS region key such as 09, 09162 or 09162000"
+                    ),
+                    format!(
+                        "\"{t}\" ist kein amtlicher Gebietsschlüssel wie 09, 09162 oder 09162000"
+                    ),
+                )
+            }),
             ParamType::Count | ParamType::K => t
                 .parse::<i64>()
                 .ok()
                 .filter(|n| *n >= 0)
                 .map(ParamValue::Number)
-                .ok_or_else(|| format!("\"{t}\" is not a whole number ≥ 0 / keine ganze Zahl ≥ 0")),
-            ParamType::Date => parse_date(t)
-                .map(ParamValue::Date)
-                .ok_or_else(|| format!("\"{t}\" is not a date such as 2025-12-31 / kein Datum wie 2025-12-31")),
+                .ok_or_else(|| {
+                    invalid(
+                        format!("\"{t}\" is not a whole number ≥ 0"),
+                        format!("\"{t}\" ist keine ganze Zahl ≥ 0"),
+                    )
+                }),
+            ParamType::Date => parse_date(t).map(ParamValue::Date).ok_or_else(|| {
+                invalid(
+                    format!("\"{t}\" is not a date such as 2025-12-31"),
+                    format!("\"{t}\" ist kein Datum wie 2025-12-31"),
+                )
+            }),
             ParamType::Party => {
                 if t.starts_with("did:") && t.len() > 8 && !t.contains(char::is_whitespace) {
                     Ok(ParamValue::Party(t.to_owned()))
                 } else {
-                    Err(format!("\"{t}\" is not a DID such as did:web:musterstadt.example / keine DID"))
+                    Err(invalid(
+                        format!("\"{t}\" is not a DID such as did:web:musterstadt.example"),
+                        format!("\"{t}\" ist keine DID wie did:web:musterstadt.example"),
+                    ))
                 }
             }
         }
