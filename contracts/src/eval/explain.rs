@@ -391,9 +391,9 @@ pub(crate) fn denial_reasons(report: &Report, lang: Lang) -> Vec<String> {
         if r.activation == Activation::Active {
             let what = action_label(r.action.as_deref().unwrap_or(&report.request_action), lang);
             reasons.push(if g {
-                format!("Untersagt: {what} ({}).", rule_name(r, lang))
+                format!("Untersagt: {what} (Verbot {}).", r.index + 1)
             } else {
-                format!("Prohibited: {what} ({}).", rule_name(r, lang))
+                format!("Prohibited: {what} (prohibition {}).", r.index + 1)
             });
         }
     }
