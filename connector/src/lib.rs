@@ -6,21 +6,36 @@
 //! an outbox so no accepted step is lost, and offers a management API and CLI to its operators.
 //!
 //! Layers, from the bottom:
-//! - [`config`]: the one configuration struct;
-//! - [`store`]: the [`store::Store`] trait and its sled implementation;
-//! - [`dsp`]: the DSP 2025-1 messages, parsed strictly.
+//! - [`config`]: the one configuration struct; [`identity`]: the participant's DID and keys;
+//! - [`store`]: the [`store::Store`] trait and its sled implementation (versioned records,
+//!   atomic batches);
+//! - [`dsp`]: the DSP 2025-1 messages, parsed strictly;
+//! - [`process`]: roles, state-machine tables and per-process locks shared by the protocols;
+//! - [`trust`]: request tokens issued and verified (membership credentials, replay cache);
+//! - [`terms`]: the use of `contracts` (evaluation, same terms, signed agreements);
+//! - [`assets`]: assets, offers and templates, and the catalog a caller may see;
+//! - [`negotiation`]: the contract negotiation state machine and both sides' logic;
+//! - [`outbox`] and [`client`]: persisted outgoing messages and their delivery;
+//! - [`http`]: the DSP endpoints; [`mgmt`]: the management API; [`tls`], [`metrics`];
+//! - [`app`] wires the services, [`serve`] runs them, [`init`] creates a participant,
+//!   [`import`] reads inventories and catalogues, [`cli`] helps the command-line program.
 
 pub mod app;
 pub mod assets;
+pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dsp;
 pub mod http;
 pub mod identity;
+pub mod import;
+pub mod init;
 pub mod metrics;
+pub mod mgmt;
 pub mod negotiation;
 pub mod outbox;
 pub mod process;
+pub mod serve;
 pub mod store;
 pub mod terms;
 pub mod tls;

@@ -9,7 +9,7 @@ use crate::negotiation::tck::ProviderScript;
 use crate::store::Record;
 
 /// Where an asset's data comes from. Never shown to counterparties.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum AssetSource {
     /// Not known yet (e.g. imported metadata only).
@@ -33,7 +33,7 @@ pub enum AssetSource {
 }
 
 /// A dataset this connector can offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Asset {
     /// Its identifier (the DSP dataset id).
     pub id: String,
@@ -68,7 +68,7 @@ impl Record for Asset {
 }
 
 /// Who approves requests for an offer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ApprovalMode {
     /// The connector agrees when the evaluation permits.
@@ -78,7 +78,7 @@ pub enum ApprovalMode {
 }
 
 /// The template an offer was made from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateRef {
     /// The template id.
     pub id: String,
@@ -87,7 +87,7 @@ pub struct TemplateRef {
 }
 
 /// An offer: the terms under which an asset is available.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Offer {
     /// The offer's `@id`.
     pub id: String,
@@ -119,7 +119,7 @@ impl Record for Offer {
 }
 
 /// A stored contract template.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct TemplateRecord {
     /// Its id.
     pub id: String,

@@ -12,7 +12,9 @@ use super::{DspMessage, DspParseError, context};
 pub const SIGNATURE_MEMBER: &str = "https://w3id.org/kommunaler-datenraum/ns#agreementSignature";
 
 /// The states of a contract negotiation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NegotiationState {
     /// The consumer requested (and the provider acknowledged).

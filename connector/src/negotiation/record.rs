@@ -11,7 +11,7 @@ use crate::store::Record;
 use crate::trust::Caller;
 
 /// The other party of a negotiation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Counterparty {
     /// Its identifier (DID, or the TCK's participant id).
     pub id: String,
@@ -49,7 +49,7 @@ impl Counterparty {
 }
 
 /// One offer or request in the negotiation's history.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OfferStep {
     /// Who proposed it.
     pub by: Role,
@@ -60,7 +60,7 @@ pub struct OfferStep {
 }
 
 /// Who ended a negotiation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TerminatedBy {
     /// The provider.
@@ -72,7 +72,7 @@ pub enum TerminatedBy {
 }
 
 /// Why a negotiation ended without agreement.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Termination {
     /// Who ended it.
     pub by: TerminatedBy,
@@ -85,7 +85,7 @@ pub struct Termination {
 }
 
 /// What the negotiation waits for on this side.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Waiting {
     /// Provider: an operator must approve or reject the request.
@@ -95,7 +95,7 @@ pub enum Waiting {
 }
 
 /// The outcome of the provider's evaluation of a request, kept for operators.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Evaluation {
     /// Whether the request is permitted.
     pub permitted: bool,
@@ -106,7 +106,7 @@ pub struct Evaluation {
 }
 
 /// One state change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct HistoryEntry {
     /// When.
     pub at_ms: i64,
@@ -119,7 +119,7 @@ pub struct HistoryEntry {
 }
 
 /// A contract negotiation as stored.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Negotiation {
     /// This side's process id (the providerPid on the provider, the consumerPid on the
     /// consumer).
@@ -276,7 +276,7 @@ impl Negotiation {
 }
 
 /// A concluded agreement as both sides store it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AgreementRecord {
     /// The agreement's id.
     pub id: String,

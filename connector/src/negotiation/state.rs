@@ -26,7 +26,9 @@ use crate::dsp::negotiation::NegotiationState;
 use crate::process::{Sender, Transition, TransitionTable};
 
 /// The kinds of negotiation messages, as the state machine sees them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageKind {
     /// `ContractRequestMessage`.

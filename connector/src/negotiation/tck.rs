@@ -11,7 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What the provider does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProviderStep {
     /// Nothing; the TCK acts next.
@@ -29,7 +29,7 @@ pub enum ProviderStep {
 }
 
 /// What the consumer does next.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ConsumerStep {
     /// Nothing; the TCK acts next.
@@ -45,7 +45,7 @@ pub enum ConsumerStep {
 }
 
 /// The provider's reactions in one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProviderScript {
     /// After the initial request.
     pub on_request: ProviderStep,
@@ -58,7 +58,7 @@ pub struct ProviderScript {
 }
 
 /// The consumer's reactions in one scenario.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ConsumerScript {
     /// After the provider acknowledged the request.
     pub on_acknowledged: ConsumerStep,
@@ -69,7 +69,7 @@ pub struct ConsumerScript {
 }
 
 /// A scenario's script.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum TckScript {
     /// The connector plays the provider.

@@ -22,7 +22,7 @@ use crate::process::now_ms;
 use crate::store::{Record, Store, StoreError, WriteBatch, keys};
 
 /// The kinds of processes that send messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ProcessKind {
     /// A contract negotiation.
@@ -32,7 +32,7 @@ pub enum ProcessKind {
 }
 
 /// What the sender needs from the answer.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Expect {
     /// Any 2xx is enough.
@@ -43,7 +43,7 @@ pub enum Expect {
 }
 
 /// A stored outgoing message.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct OutboxEntry {
     /// Sequence number (orders delivery).
     pub seq: u64,

@@ -1,0 +1,95 @@
+//! The Eclipse DSP TCK's two trigger endpoints (TCK mode only): the TCK asks the connector,
+//! as consumer, to start a negotiation or a transfer with the TCK's provider.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::error::{ApiError, json_body};
+use crate::app::App;
+use crate::negotiation::StartNegotiation;
+
+/// The body of `POST /tck/negotiations/requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct NegotiationTrigger {
+    /// The TCK's participant id.
+    pub provider_id: String,
+    /// The offer to request.
+    pub offer_id: String,
+    /// The dataset.
+    pub dataset_id: String,
+    /// The TCK provider's DSP base URL.
+    pub connector_address: String,
+}
+
+/// The body of `POST /tck/transfers/requests`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct TransferTrigger {
+    /// The TCK's participant id.
+    pub provider_id: String,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The transfer format.
+    pub format: String,
+    /// The TCK provider's DSP base URL.
+    pub connector_address: String,
+}
+
+/// `POST /tck/negotiations/requests`: start a negotiation scripted by the dataset's scenario.
+pub async fn negotiation_request(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<(StatusCode, Json<Value>), ApiError> {
+    let Some(tck) = &app.tck else {
+        return Err(ApiError::NotFound("the TCK mode is off".into()));
+    };
+    let trigger: NegotiationTrigger = json_body(&headers, body, 64 * 1024).await?;
+    let script = tck.consumer_scripts.get(&trigger.dataset_id).copied();
+    if script.is_none() {
+        tracing::warn!(dataset = %trigger.dataset_id, "no TCK consumer script for this dataset; the connector acts as in production");
+    }
+    let offer = json!({
+        "@id": trigger.offer_id,
+        "@type": "Offer",
+        "permission": [{"action": "use"}],
+    });
+    let n = app
+        .negotiations
+        .start(StartNegotiation {
+            provider_address: trigger.connector_address,
+            provider_id: trigger.provider_id,
+            dataset_id: trigger.dataset_id,
+            offer,
+            purpose: None,
+            contract_markdown: None,
+            contract_sha256: None,
+            tck: script,
+        })
+        .await
+        .map_err(|e| ApiError::invalid("<body>", e.to_string()))?;
+    Ok((StatusCode::CREATED, Json(json!({"negotiationId": n.id}))))
+}
+
+/// `POST /tck/transfers/requests`: accepted for parsing; transfers are not available yet.
+pub async fn transfer_request(
+    State(app): State<Arc<App>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, ApiError> {
+    if app.tck.is_none() {
+        return Err(ApiError::NotFound("the TCK mode is off".into()));
+    }
+    let trigger: TransferTrigger = json_body(&headers, body, 64 * 1024).await?;
+    Err(ApiError::Conflict(format!(
+        "transfer processes are not available on this connector yet (agreement {}, format {}, provider {} at {})",
+        trigger.agreement_id, trigger.format, trigger.provider_id, trigger.connector_address
+    )))
+}
