@@ -168,6 +168,23 @@ impl XsdDuration {
         self.months != 0
     }
 
+    /// The duration in German words in the dative, for contract prose after a preposition
+    /// (`nach 12 Monaten`, `innerhalb von 30 Tagen`).
+    pub fn in_words_dative(&self) -> String {
+        let nominative = self.in_words(true);
+        let mut out = Vec::new();
+        for part in nominative.split(", ") {
+            let dative = match part.rsplit_once(' ') {
+                Some((n, "Monate")) => format!("{n} Monaten"),
+                Some((n, "Tage")) => format!("{n} Tagen"),
+                Some((n, w)) if w.ends_with('e') && n != "1" => format!("{n} {w}n"),
+                _ => part.to_owned(),
+            };
+            out.push(dative);
+        }
+        out.join(", ")
+    }
+
     /// Describes the duration in words (`12 Monate` / `12 months`).
     pub fn in_words(&self, german: bool) -> String {
         let mut parts = Vec::new();

@@ -20,7 +20,7 @@
 //! let charta = Charta::default_1_0();
 //! assert!(template.check(&charta).iter().all(|d| !d.is_error()));
 //! let contract = template.render(&Default::default(), &charta).unwrap();
-//! assert!(contract.markdown.contains("12 Monate") || contract.markdown.contains("1 Jahr"));
+//! assert!(contract.markdown.contains("nach 12 Monaten"));
 //! assert_eq!(contract.sha256.len(), 64);
 //! ```
 

@@ -182,7 +182,7 @@ impl ParamValue {
         }
     }
 
-    /// The value as German prose.
+    /// The value as German prose (durations in the dative: „nach 12 Monaten“).
     pub fn prose(&self, purposes: &PurposeTree) -> String {
         match self {
             ParamValue::Purposes(p) => {
@@ -192,7 +192,7 @@ impl ParamValue {
                     n => format!("{} und {}", labels[..n - 1].join(", "), labels[n - 1]),
                 }
             }
-            ParamValue::Duration(d) => d.in_words(true),
+            ParamValue::Duration(d) => d.in_words_dative(),
             ParamValue::Region(r) => r.label(true),
             ParamValue::Number(n) => n.to_string(),
             ParamValue::Date(d) => d.format("%d.%m.%Y").to_string(),

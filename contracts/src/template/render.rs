@@ -192,6 +192,33 @@ impl Template {
         }
         let values = self.resolve(params, false).map_err(TemplateErrors)?;
         let offer = self.offer_from(&values).map_err(TemplateErrors)?;
+        // The values given may break a principle the defaults meet (e.g. a purpose outside
+        // the Charta): the rendered offer is checked again.
+        let ctx = crate::charta::DatasetContext {
+            personal_adjacent: self.personal_adjacent,
+            sandbox: self.access == Access::Sandbox,
+        };
+        let findings: Vec<Diagnostic> = charta
+            .check_offer(&offer, &ctx)
+            .errors()
+            .map(|f| {
+                Diagnostic::error(
+                    "value-breaks-charta",
+                    (1, 1),
+                    format!(
+                        "with these values the offer does not meet {}: {}",
+                        f.principle, f.message_en
+                    ),
+                    format!(
+                        "mit diesen Werten erfüllt das Angebot {} nicht: {}",
+                        f.principle, f.message_de
+                    ),
+                )
+            })
+            .collect();
+        if !findings.is_empty() {
+            return Err(TemplateErrors(findings));
+        }
         let purposes = charta.purposes();
         let body = self.body();
         let mut markdown = String::with_capacity(body.len() + 256);
