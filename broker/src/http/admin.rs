@@ -20,13 +20,13 @@ use crate::store::{Participant, ParticipantStatus};
 /// A participant as the operator sees it (with the credential).
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AdminParticipant {
+pub(crate) struct AdminParticipant {
     /// The public record.
     #[serde(flatten)]
-    pub record: serde_json::Value,
+    pub(crate) record: serde_json::Value,
     /// The membership credential, once approved.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential: Option<String>,
+    pub(crate) credential: Option<String>,
 }
 
 fn admin_view(p: &Participant) -> AdminParticipant {
@@ -58,7 +58,7 @@ impl AdminToken {
 }
 
 /// Middleware: refuses requests without the right `Authorization: Bearer` token.
-pub async fn require_token(
+pub(crate) async fn require_token(
     State(token): State<AdminToken>,
     request: Request,
     next: Next,
@@ -77,12 +77,12 @@ pub async fn require_token(
 
 /// `?status=` of the list.
 #[derive(Debug, Deserialize)]
-pub struct ListQuery {
+pub(crate) struct ListQuery {
     status: Option<String>,
 }
 
 /// `GET /admin/v1/participants`
-pub async fn handle_list(
+pub(crate) async fn handle_list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
 ) -> ApiResult<Json<Vec<AdminParticipant>>> {
@@ -113,7 +113,7 @@ async fn reason(body: Body) -> Result<String, BrokerError> {
 }
 
 /// `POST /admin/v1/participants/{did}/approve`
-pub async fn handle_approve(
+pub(crate) async fn handle_approve(
     State(state): State<AppState>,
     Path(did): Path<String>,
 ) -> ApiResult<Json<AdminParticipant>> {
@@ -123,7 +123,7 @@ pub async fn handle_approve(
 }
 
 /// `POST /admin/v1/participants/{did}/reject`
-pub async fn handle_reject(
+pub(crate) async fn handle_reject(
     State(state): State<AppState>,
     Path(did): Path<String>,
     body: Body,
@@ -135,7 +135,7 @@ pub async fn handle_reject(
 }
 
 /// `POST /admin/v1/participants/{did}/revoke`
-pub async fn handle_revoke(
+pub(crate) async fn handle_revoke(
     State(state): State<AppState>,
     Path(did): Path<String>,
     body: Body,

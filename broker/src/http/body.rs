@@ -6,25 +6,25 @@ use axum::http::{HeaderMap, header};
 use crate::error::BrokerError;
 
 /// Join requests.
-pub const JOIN_LIMIT: usize = 64 * 1024;
+pub(crate) const JOIN_LIMIT: usize = 64 * 1024;
 /// Signed deletions.
-pub const DELETION_LIMIT: usize = 16 * 1024;
+pub(crate) const DELETION_LIMIT: usize = 16 * 1024;
 /// Register entries.
-pub const REGISTER_LIMIT: usize = 64 * 1024;
+pub(crate) const REGISTER_LIMIT: usize = 64 * 1024;
 /// SPARQL queries (POST).
-pub const QUERY_LIMIT: usize = 64 * 1024;
+pub(crate) const QUERY_LIMIT: usize = 64 * 1024;
 /// Admin bodies.
-pub const ADMIN_LIMIT: usize = 16 * 1024;
+pub(crate) const ADMIN_LIMIT: usize = 16 * 1024;
 
 /// Reads the whole body, refusing it once it exceeds `limit` bytes (without reading further).
-pub async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BrokerError> {
+pub(crate) async fn read_limited(body: Body, limit: usize) -> Result<Bytes, BrokerError> {
     axum::body::to_bytes(body, limit)
         .await
         .map_err(|_| BrokerError::PayloadTooLarge { limit })
 }
 
 /// Whether the client prefers HTML (a browser) over JSON.
-pub fn wants_html(headers: &HeaderMap) -> bool {
+pub(crate) fn wants_html(headers: &HeaderMap) -> bool {
     let accept = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -37,7 +37,7 @@ pub fn wants_html(headers: &HeaderMap) -> bool {
 }
 
 /// The media type of the request body, without parameters, lower case.
-pub fn content_type(headers: &HeaderMap) -> String {
+pub(crate) fn content_type(headers: &HeaderMap) -> String {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -48,7 +48,7 @@ pub fn content_type(headers: &HeaderMap) -> String {
 }
 
 /// The body as UTF-8 text.
-pub fn utf8(bytes: &Bytes, field: &str) -> Result<String, BrokerError> {
+pub(crate) fn utf8(bytes: &Bytes, field: &str) -> Result<String, BrokerError> {
     std::str::from_utf8(bytes)
         .map(str::to_owned)
         .map_err(|e| BrokerError::InvalidRequest {

@@ -63,7 +63,7 @@ pub fn status_and_code(e: &BrokerError) -> (StatusCode, &'static str) {
 }
 
 /// The JSON body of an error (generic for internal errors, which are logged here).
-pub fn error_body(e: &BrokerError) -> (StatusCode, ErrorBody) {
+pub(crate) fn error_body(e: &BrokerError) -> (StatusCode, ErrorBody) {
     let (status, code) = status_and_code(e);
     if status.is_server_error() && code == "internal" {
         tracing::error!(error = %e, "internal error");
@@ -109,4 +109,4 @@ impl IntoResponse for ApiError {
 }
 
 /// Result of a handler.
-pub type ApiResult<T> = Result<T, ApiError>;
+pub(crate) type ApiResult<T> = Result<T, ApiError>;

@@ -4,6 +4,7 @@
 mod admin;
 mod body;
 mod error;
+mod harvest;
 mod ops;
 mod pages;
 mod participants;
@@ -75,6 +76,7 @@ pub fn app(state: AppState) -> Router {
                 .delete(self_descriptions::handle_delete),
         )
         .route("/api/v1/search", get(search::handle_search))
+        .route("/harvest/catalog", get(harvest::handle_catalog))
         .route("/sparql", get(sparql::handle_get).post(sparql::handle_post))
         .route("/healthz", get(ops::handle_health))
         .route("/readyz", get(ops::handle_ready))

@@ -35,15 +35,15 @@ use crate::error::BrokerError;
         super::participants::ParticipantView
     ))
 )]
-pub struct PublicApi;
+pub(crate) struct PublicApi;
 
 /// `GET /healthz`
-pub async fn handle_health() -> &'static str {
+pub(crate) async fn handle_health() -> &'static str {
     "ok"
 }
 
 /// `GET /readyz`
-pub async fn handle_ready(State(state): State<AppState>) -> Response {
+pub(crate) async fn handle_ready(State(state): State<AppState>) -> Response {
     if state.is_ready() {
         "ready".into_response()
     } else {
@@ -52,7 +52,7 @@ pub async fn handle_ready(State(state): State<AppState>) -> Response {
 }
 
 /// `GET /metrics` (Prometheus text format).
-pub async fn handle_metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub(crate) async fn handle_metrics(State(state): State<AppState>) -> Result<Response, ApiError> {
     let text = crate::metrics::render(&state)?;
     Ok((
         [(
@@ -65,12 +65,12 @@ pub async fn handle_metrics(State(state): State<AppState>) -> Result<Response, A
 }
 
 /// `GET /api/v1/openapi.json`
-pub async fn handle_openapi() -> Json<utoipa::openapi::OpenApi> {
+pub(crate) async fn handle_openapi() -> Json<utoipa::openapi::OpenApi> {
     Json(PublicApi::openapi())
 }
 
 /// Anything else: 404 (HTML for browsers).
-pub async fn handle_not_found(headers: HeaderMap, uri: Uri) -> Response {
+pub(crate) async fn handle_not_found(headers: HeaderMap, uri: Uri) -> Response {
     let e = BrokerError::NotFound(format!("{} does not exist", uri.path()));
     if wants_html(&headers) {
         return super::pages::error_page(&e);

@@ -21,7 +21,7 @@ struct ErrorPage {
 }
 
 /// An error as an HTML page (internal details are not shown).
-pub fn error_page(e: &BrokerError) -> Response {
+pub(crate) fn error_page(e: &BrokerError) -> Response {
     let (status, _) = status_and_code(e);
     let (heading, message) = if status.is_server_error() {
         tracing::error!(error = %e, "page failed");
@@ -143,7 +143,7 @@ fn card(d: &DatasetSummary) -> ResultCard {
 }
 
 /// The catalogue page (`/`, and `/api/v1/search` for browsers).
-pub async fn search_page(state: AppState, raw: Option<String>) -> ApiResult<Response> {
+pub(crate) async fn search_page(state: AppState, raw: Option<String>) -> ApiResult<Response> {
     let params = match parse_params(raw.as_deref()) {
         Ok(p) => p,
         Err(e) => return Ok(error_page(&e)),
@@ -257,7 +257,10 @@ pub async fn search_page(state: AppState, raw: Option<String>) -> ApiResult<Resp
 }
 
 /// `GET /`
-pub async fn handle_home(State(state): State<AppState>, RawQuery(raw): RawQuery) -> Response {
+pub(crate) async fn handle_home(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Response {
     match search_page(state, raw).await {
         Ok(r) => r,
         Err(e) => error_page(&e.0),
@@ -283,7 +286,10 @@ struct DatasetTemplate {
 }
 
 /// `GET /datasets/{id}`
-pub async fn handle_dataset(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+pub(crate) async fn handle_dataset(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
     page_or_error((|| {
         let d = state.catalog().dataset(&id)?.ok_or_else(|| {
             BrokerError::NotFound(format!("Kein Datensatz mit der Kennung {id}."))
@@ -327,7 +333,7 @@ struct ParticipantTemplate {
 }
 
 /// `GET /participants/{did}`
-pub async fn handle_participant(
+pub(crate) async fn handle_participant(
     State(state): State<AppState>,
     Path(did): Path<String>,
 ) -> Response {
@@ -367,7 +373,7 @@ struct ChartaTemplate {
 }
 
 /// `GET /charta`
-pub async fn handle_charta(State(state): State<AppState>) -> Response {
+pub(crate) async fn handle_charta(State(state): State<AppState>) -> Response {
     let c = state.authority().charta();
     render(ChartaTemplate {
         title: c.title().to_owned(),

@@ -18,33 +18,33 @@ use crate::store::{Participant, ParticipantStatus};
 /// The public view of a participant (no Charta JWS, no credential).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct ParticipantView {
+pub(crate) struct ParticipantView {
     /// DID.
-    pub did: String,
+    pub(crate) did: String,
     /// Legal name.
-    pub legal_name: String,
+    pub(crate) legal_name: String,
     /// `municipality`, `public_body`, `company` or `research`.
-    pub participant_type: String,
+    pub(crate) participant_type: String,
     /// Municipality key.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub ags: Option<String>,
+    pub(crate) ags: Option<String>,
     /// DSP endpoint.
-    pub connector_endpoint: String,
+    pub(crate) connector_endpoint: String,
     /// Registered public key (JWK).
     #[schema(value_type = Object)]
-    pub public_key: serde_json::Value,
+    pub(crate) public_key: serde_json::Value,
     /// `pending`, `active`, `rejected` or `revoked`.
-    pub status: String,
+    pub(crate) status: String,
     /// Accepted Charta version.
-    pub charta_version: String,
+    pub(crate) charta_version: String,
     /// When the request arrived (RFC 3339).
-    pub requested_at: String,
+    pub(crate) requested_at: String,
     /// When the operator decided.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub decided_at: Option<String>,
+    pub(crate) decided_at: Option<String>,
     /// Reason of a rejection or revocation.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub(crate) reason: Option<String>,
 }
 
 impl From<&Participant> for ParticipantView {
@@ -68,14 +68,14 @@ impl From<&Participant> for ParticipantView {
 /// Answer to a join request.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct JoinAnswer {
+pub(crate) struct JoinAnswer {
     /// The participant.
-    pub did: String,
+    pub(crate) did: String,
     /// `pending` or `active`.
-    pub status: String,
+    pub(crate) status: String,
     /// The membership credential (dev mode only).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub credential: Option<String>,
+    pub(crate) credential: Option<String>,
 }
 
 /// `POST /api/v1/participants`
@@ -83,7 +83,7 @@ pub struct JoinAnswer {
     request_body(content = String, description = "join request (JSON, see API.md)", content_type = "application/json"),
     responses((status = 202, body = JoinAnswer), (status = 201, body = JoinAnswer),
         (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
-pub async fn handle_join(State(state): State<AppState>, body: Body) -> ApiResult<Response> {
+pub(crate) async fn handle_join(State(state): State<AppState>, body: Body) -> ApiResult<Response> {
     let bytes = read_limited(body, JOIN_LIMIT).await?;
     let request: JoinRequest = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError(invalid("body", format!("not a valid join request: {e}"))))?;
@@ -108,7 +108,7 @@ pub async fn handle_join(State(state): State<AppState>, body: Body) -> ApiResult
 #[utoipa::path(get, path = "/api/v1/participants/{did}", tag = "onboarding",
     params(("did" = String, Path, description = "the participant's DID, one percent-encoded path segment")),
     responses((status = 200, body = ParticipantView), (status = 404, body = super::error::ErrorBody)))]
-pub async fn handle_get_participant(
+pub(crate) async fn handle_get_participant(
     State(state): State<AppState>,
     Path(did): Path<String>,
 ) -> ApiResult<Json<ParticipantView>> {
@@ -120,7 +120,7 @@ pub async fn handle_get_participant(
     params(("did" = String, Path, description = "the participant's DID")),
     responses((status = 200, description = "VC-JWT", content_type = "application/vc+jwt", body = String),
         (status = 404, body = super::error::ErrorBody), (status = 410, body = super::error::ErrorBody)))]
-pub async fn handle_get_credential(
+pub(crate) async fn handle_get_credential(
     State(state): State<AppState>,
     Path(did): Path<String>,
 ) -> ApiResult<Response> {
@@ -143,7 +143,7 @@ pub async fn handle_get_credential(
 /// `GET /api/v1/status-list`
 #[utoipa::path(get, path = "/api/v1/status-list", tag = "onboarding",
     responses((status = 200, description = "Bitstring status list credential (JWT)", content_type = "application/vc+jwt", body = String)))]
-pub async fn handle_status_list(State(state): State<AppState>) -> ApiResult<Response> {
+pub(crate) async fn handle_status_list(State(state): State<AppState>) -> ApiResult<Response> {
     let jwt = state.status_list()?;
     Ok((
         [
@@ -158,7 +158,7 @@ pub async fn handle_status_list(State(state): State<AppState>) -> ApiResult<Resp
 /// `GET /.well-known/did.json`
 #[utoipa::path(get, path = "/.well-known/did.json", tag = "onboarding",
     responses((status = 200, description = "the authority's DID document", content_type = "application/did+json")))]
-pub async fn handle_did_document(State(state): State<AppState>) -> ApiResult<Response> {
+pub(crate) async fn handle_did_document(State(state): State<AppState>) -> ApiResult<Response> {
     let doc = state.authority().did_document()?;
     Ok(([(header::CONTENT_TYPE, "application/did+json")], Json(doc)).into_response())
 }

@@ -15,11 +15,11 @@ use crate::index::{DatasetSummary, SearchPage, SearchQuery};
 use crate::labels;
 
 /// Default page size.
-pub const DEFAULT_PER_PAGE: usize = 20;
+pub(crate) const DEFAULT_PER_PAGE: usize = 20;
 /// Largest page size.
-pub const MAX_PER_PAGE: usize = 100;
+pub(crate) const MAX_PER_PAGE: usize = 100;
 /// Deepest result reachable by paging (keeps every query cheap).
-pub const MAX_DEPTH: usize = 10_000;
+pub(crate) const MAX_DEPTH: usize = 10_000;
 /// Longest keyword text.
 const MAX_TEXT: usize = 500;
 
@@ -104,53 +104,53 @@ pub fn parse_params(raw: Option<&str>) -> Result<SearchParams, BrokerError> {
 /// A template reference in a result.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TemplateView {
+pub(crate) struct TemplateView {
     /// Template id or IRI.
-    pub iri: String,
+    pub(crate) iri: String,
     /// Title.
-    pub title: Option<String>,
+    pub(crate) title: Option<String>,
     /// Version.
-    pub version: Option<String>,
+    pub(crate) version: Option<String>,
     /// Key terms in German.
-    pub key_terms: Vec<String>,
+    pub(crate) key_terms: Vec<String>,
 }
 
 /// One search result.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ResultItem {
+pub(crate) struct ResultItem {
     /// Short id (`/datasets/{id}`).
-    pub id: String,
+    pub(crate) id: String,
     /// The dataset IRI.
-    pub iri: String,
+    pub(crate) iri: String,
     /// Title.
-    pub title: String,
+    pub(crate) title: String,
     /// Description.
-    pub description: String,
+    pub(crate) description: String,
     /// Publishing participant's DID.
-    pub participant: String,
+    pub(crate) participant: String,
     /// Its type.
-    pub participant_type: String,
+    pub(crate) participant_type: String,
     /// Publisher name.
-    pub publisher: String,
+    pub(crate) publisher: String,
     /// EU theme codes.
-    pub themes: Vec<String>,
+    pub(crate) themes: Vec<String>,
     /// Region keys.
-    pub regions: Vec<String>,
+    pub(crate) regions: Vec<String>,
     /// Licence IRIs.
-    pub licenses: Vec<String>,
+    pub(crate) licenses: Vec<String>,
     /// Purpose IRIs the offer allows.
-    pub purposes: Vec<String>,
+    pub(crate) purposes: Vec<String>,
     /// Access rights IRI.
-    pub access_rights: Option<String>,
+    pub(crate) access_rights: Option<String>,
     /// Last modification (RFC 3339).
-    pub modified: Option<String>,
+    pub(crate) modified: Option<String>,
     /// The offered template and its key terms.
-    pub template: Option<TemplateView>,
+    pub(crate) template: Option<TemplateView>,
     /// Key terms of the offer in German.
-    pub key_terms: Vec<String>,
+    pub(crate) key_terms: Vec<String>,
     /// The dataset page.
-    pub page: String,
+    pub(crate) page: String,
 }
 
 impl From<&DatasetSummary> for ResultItem {
@@ -183,31 +183,31 @@ impl From<&DatasetSummary> for ResultItem {
 
 /// A facet value with its label and count.
 #[derive(Debug, Serialize)]
-pub struct FacetValue {
+pub(crate) struct FacetValue {
     /// The value to filter by.
-    pub value: String,
+    pub(crate) value: String,
     /// German label.
-    pub label: String,
+    pub(crate) label: String,
     /// Matching datasets.
-    pub count: u64,
+    pub(crate) count: u64,
 }
 
 /// Facets of a search.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct FacetsView {
+pub(crate) struct FacetsView {
     /// EU themes.
-    pub theme: Vec<FacetValue>,
+    pub(crate) theme: Vec<FacetValue>,
     /// Regions.
-    pub region: Vec<FacetValue>,
+    pub(crate) region: Vec<FacetValue>,
     /// Publishers.
-    pub publisher: Vec<FacetValue>,
+    pub(crate) publisher: Vec<FacetValue>,
     /// Participant types.
-    pub participant_type: Vec<FacetValue>,
+    pub(crate) participant_type: Vec<FacetValue>,
     /// Licences.
-    pub license: Vec<FacetValue>,
+    pub(crate) license: Vec<FacetValue>,
     /// Charta purposes.
-    pub purpose: Vec<FacetValue>,
+    pub(crate) purpose: Vec<FacetValue>,
 }
 
 fn facet(values: &[(String, u64)], label: impl Fn(&str) -> String) -> Vec<FacetValue> {
@@ -224,22 +224,22 @@ fn facet(values: &[(String, u64)], label: impl Fn(&str) -> String) -> Vec<FacetV
 /// The JSON answer.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SearchAnswer {
+pub(crate) struct SearchAnswer {
     /// Matches in total.
-    pub total: usize,
+    pub(crate) total: usize,
     /// 1-based page.
-    pub page: usize,
+    pub(crate) page: usize,
     /// Page size.
-    pub per_page: usize,
+    pub(crate) per_page: usize,
     /// This page's results.
-    pub results: Vec<ResultItem>,
+    pub(crate) results: Vec<ResultItem>,
     /// Facet counts.
-    pub facets: FacetsView,
+    pub(crate) facets: FacetsView,
 }
 
 impl SearchAnswer {
     /// Builds the answer from a search page.
-    pub fn new(params: &SearchParams, found: &SearchPage) -> Self {
+    pub(crate) fn new(params: &SearchParams, found: &SearchPage) -> Self {
         let f = &found.facets;
         Self {
             total: found.total,
@@ -263,7 +263,7 @@ impl SearchAnswer {
 }
 
 /// `GET /api/v1/search`
-pub async fn handle_search(
+pub(crate) async fn handle_search(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

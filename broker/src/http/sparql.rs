@@ -72,7 +72,7 @@ async fn answer(state: AppState, request: SparqlRequest) -> ApiResult<Response> 
 }
 
 /// `GET /sparql?query=…`
-pub async fn handle_get(
+pub(crate) async fn handle_get(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,
@@ -82,7 +82,7 @@ pub async fn handle_get(
 }
 
 /// `POST /sparql` with `application/sparql-query` or a form.
-pub async fn handle_post(
+pub(crate) async fn handle_post(
     State(state): State<AppState>,
     headers: HeaderMap,
     RawQuery(raw): RawQuery,

@@ -2,14 +2,8 @@
 //! Only visible descriptions are in it (active participant, not expired), so every query sees
 //! exactly what the broker shows elsewhere.
 
-use std::collections::HashSet;
-
-use oxigraph::model::{
-    Graph, GraphNameRef, NamedNode, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, QuadRef,
-    Term, Triple,
-};
+use oxigraph::model::{Graph, GraphNameRef, NamedNode, QuadRef};
 use oxigraph::store::Store as OxStore;
-use vocab::ns::{dcat, rdf};
 
 use crate::error::BrokerError;
 
@@ -77,54 +71,6 @@ impl GraphIndex {
     pub fn is_empty(&self) -> Result<bool, BrokerError> {
         Ok(self.store.is_empty()?)
     }
-
-    /// The description of one dataset: every triple reachable from it in the participant's
-    /// graph, not entering other datasets.
-    pub fn dataset_description(&self, did: &str, iri: &str) -> Result<Vec<Triple>, BrokerError> {
-        let name = graph_name(did)?;
-        let Ok(start) = NamedNode::new(iri) else {
-            return Ok(Vec::new());
-        };
-        let graph = GraphNameRef::from(&name);
-        let mut seen: HashSet<NamedOrBlankNode> = HashSet::new();
-        let mut queue: Vec<NamedOrBlankNode> = vec![start.into()];
-        let mut out = Vec::new();
-        while let Some(node) = queue.pop() {
-            if !seen.insert(node.clone()) {
-                continue;
-            }
-            for quad in self
-                .store
-                .quads_for_pattern(Some(node.as_ref()), None, None, Some(graph))
-            {
-                let quad = quad?;
-                let next = match &quad.object {
-                    Term::NamedNode(n) => Some(NamedOrBlankNode::from(n.clone())),
-                    Term::BlankNode(b) => Some(NamedOrBlankNode::from(b.clone())),
-                    _ => None,
-                };
-                if let Some(next) = next {
-                    if !seen.contains(&next) && !self.is_other_dataset(&next, graph)? {
-                        queue.push(next);
-                    }
-                }
-                out.push(Triple::new(quad.subject, quad.predicate, quad.object));
-            }
-        }
-        Ok(out)
-    }
-
-    fn is_other_dataset(
-        &self,
-        node: &NamedOrBlankNode,
-        graph: GraphNameRef<'_>,
-    ) -> Result<bool, BrokerError> {
-        let subject: NamedOrBlankNodeRef<'_> = node.as_ref();
-        let ty: NamedNodeRef<'_> = dcat::DATASET;
-        Ok(self
-            .store
-            .contains(QuadRef::new(subject, rdf::TYPE, ty, graph))?)
-    }
 }
 
 #[cfg(test)]
@@ -141,7 +87,7 @@ mod tests {
     }
 
     #[test]
-    fn replace_is_per_participant_and_descriptions_stop_at_other_datasets() {
+    fn replace_is_per_participant_and_atomic() {
         let idx = GraphIndex::new().expect("store");
         let g = parse(
             r#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .

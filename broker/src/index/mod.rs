@@ -15,7 +15,8 @@ use oxigraph::model::Graph;
 pub use graph::{GraphIndex, graph_name};
 pub use search::{FacetCounts, SearchHits, SearchIndex, SearchQuery};
 pub use summary::{
-    DatasetSummary, EU_THEME_PREFIX, TemplateRef, dataset_id, region_key_of_iri, summarize,
+    DatasetSummary, EU_THEME_PREFIX, TemplateRef, dataset_id, describe, region_key_of_iri,
+    summarize,
 };
 
 use crate::error::BrokerError;

@@ -343,7 +343,13 @@ fn template_ref(graph: &Graph, dataset: NamedOrBlankNodeRef<'_>) -> Option<Templ
                     let id = best_literal(graph, s, dct::IDENTIFIER).unwrap_or_default();
                     (id, best_literal(graph, s, dct::TITLE))
                 }
-                TermRef::Literal(l) => (l.value().to_owned(), None),
+                // The policy's own title names the template it was rendered from.
+                TermRef::Literal(l) => (
+                    l.value().to_owned(),
+                    (subject != dataset)
+                        .then(|| best_literal(graph, subject, dct::TITLE))
+                        .flatten(),
+                ),
                 #[allow(unreachable_patterns)]
                 _ => continue,
             };
@@ -391,4 +397,81 @@ fn policy_terms<'a>(
         }
     }
     (purposes.into_iter().collect(), terms.into_lines())
+}
+
+/// The description of one dataset in its participant's graph: every triple reachable from it,
+/// not entering other datasets, and without the triples that point at other datasets.
+pub fn describe(graph: &Graph, iri: &str) -> Vec<oxigraph::model::Triple> {
+    let Ok(node) = NamedNodeRef::new(iri) else {
+        return Vec::new();
+    };
+    let start = NamedOrBlankNodeRef::NamedNode(node);
+    let stop: HashSet<NamedOrBlankNodeRef<'_>> = graph
+        .subjects_for_predicate_object(rdf::TYPE, dcat::DATASET)
+        .filter(|d| *d != start)
+        .collect();
+    let mut out = Vec::new();
+    for subject in reachable(graph, start, &stop) {
+        for t in graph.triples_for_subject(subject) {
+            let points_elsewhere = match t.object {
+                TermRef::NamedNode(n) => stop.contains(&NamedOrBlankNodeRef::NamedNode(n)),
+                TermRef::BlankNode(b) => stop.contains(&NamedOrBlankNodeRef::BlankNode(b)),
+                _ => false,
+            };
+            if !points_elsewhere {
+                out.push(t.into_owned());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn descriptions_stop_at_other_datasets() {
+        let g = vocab::rdf::parse(
+            br#"@prefix dcat: <http://www.w3.org/ns/dcat#> . @prefix dct: <http://purl.org/dc/terms/> .
+            <https://a/ds1> a dcat:Dataset ; dct:title "A" ; dcat:distribution [ dct:title "D" ] ;
+                dct:relation <https://a/ds2> .
+            <https://a/ds2> a dcat:Dataset ; dct:title "B" .
+            <https://a/svc> dcat:servesDataset <https://a/ds1>, <https://a/ds2> ."#,
+            vocab::rdf::Syntax::Turtle,
+            None,
+        )
+        .expect("turtle");
+        let d = describe(&g, "https://a/ds1");
+        assert_eq!(d.len(), 4, "{d:?}");
+        assert!(d.iter().all(|t| t.subject.to_string() != "<https://a/ds2>"));
+        assert!(d.iter().all(|t| t.object.to_string() != "<https://a/ds2>"));
+        assert!(describe(&g, "not an iri").is_empty());
+    }
+
+    #[test]
+    fn region_keys_come_from_every_geocoding_iri() {
+        let k = |s: &str| region_key_of_iri(s);
+        assert_eq!(
+            k("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/09162000").as_deref(),
+            Some("09162000")
+        );
+        assert_eq!(
+            k("http://dcat-ap.de/def/politicalGeocoding/districtKey/09162").as_deref(),
+            Some("09162")
+        );
+        assert_eq!(
+            k("http://dcat-ap.de/def/politicalGeocoding/stateKey/09").as_deref(),
+            Some("09")
+        );
+        assert_eq!(
+            k("http://dcat-ap.de/def/politicalGeocoding/regionalKey/091620000000").as_deref(),
+            Some("09162000")
+        );
+        assert_eq!(
+            k("http://dcat-ap.de/def/politicalGeocoding/municipalityKey/0916"),
+            None
+        );
+        assert_eq!(k("https://example.org/x"), None);
+    }
 }

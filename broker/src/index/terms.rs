@@ -72,6 +72,14 @@ impl KeyTerms {
         } else if left == gwd::RECIPIENT_TYPE.as_str() || left == odrl::RECIPIENT.as_str() {
             self.lines
                 .insert((3, format!("Empfänger: {}", joined(&|v| recipient_label(v)))));
+        } else if left == gwd::RECIPIENT_AGS.as_str() {
+            self.lines.insert((
+                3,
+                format!(
+                    "Nur für Kommunen in: {}",
+                    joined(&|v| crate::labels::region(v))
+                ),
+            ));
         } else if left == gwd::SPATIAL_SCOPE.as_str() || left == odrl::SPATIAL.as_str() {
             self.lines.insert((
                 4,
@@ -116,7 +124,16 @@ impl KeyTerms {
         self.lines.insert((line.0, line.1.to_owned()));
     }
 
-    pub(crate) fn into_lines(self) -> Vec<String> {
+    pub(crate) fn into_lines(mut self) -> Vec<String> {
+        // The threshold line says more than the bare aggregation action.
+        if self
+            .lines
+            .iter()
+            .any(|(_, l)| l.contains("Mindestgruppengröße"))
+        {
+            self.lines
+                .retain(|(_, l)| !l.starts_with("Zugriff nur über Aggregationen"));
+        }
         let mut out = Vec::new();
         if !self.purposes.is_empty() {
             out.push(format!(

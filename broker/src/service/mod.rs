@@ -2,6 +2,7 @@
 //! of self-descriptions, expiry, the register, harvest and search. Handlers in `http` only
 //! extract, call one of these and map the result.
 
+mod harvest;
 mod lifecycle;
 mod onboarding;
 mod publication;
@@ -11,6 +12,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::Utc;
 
+pub use harvest::{DEFAULT_PAGE_SIZE, HarvestPage, HarvestRequest, MAX_PAGE_SIZE};
 pub use lifecycle::RebuildReport;
 pub use onboarding::{JoinOutcome, JoinRequest};
 pub use publication::PublishOutcome;
