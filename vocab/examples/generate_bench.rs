@@ -13,6 +13,7 @@ fn main() {
         .unwrap_or(100_000);
     let t = Instant::now();
     let datasets = showcase::generate_datasets(n, 2025);
+    assert_eq!(datasets.len(), n);
     let gen_secs = t.elapsed().as_secs_f64();
     println!(
         "generate_datasets({n}): {:.3} s, {:.0} datasets/s",

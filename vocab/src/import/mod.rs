@@ -31,7 +31,9 @@
 //! assert!(report.datasets[1].problems.iter().any(|p| p.kind == "title-missing"));
 //! ```
 
+mod common;
 mod dataset;
+mod distribution;
 
 use std::collections::BTreeMap;
 use std::fmt;

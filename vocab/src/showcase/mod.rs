@@ -14,6 +14,7 @@
 //! ```
 
 mod generator;
+mod topics;
 
 pub use generator::{generate_datasets, generate_participants, generate_self_descriptions};
 

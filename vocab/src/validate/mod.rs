@@ -21,6 +21,7 @@
 //! println!("{report}");
 //! ```
 
+mod checker;
 mod rules;
 
 use std::fmt;
@@ -87,7 +88,7 @@ impl std::error::Error for Report {}
 /// Checks every catalogue, dataset, distribution, data service, agent, contact point and period
 /// of time in `graph`.
 pub fn check(graph: &Graph) -> Report {
-    let mut r = rules::Checker::new(graph);
+    let mut r = checker::Checker::new(graph);
     r.run();
     let mut violations = r.finish();
     violations.sort_by(|a, b| (&a.node, &a.property, a.rule).cmp(&(&b.node, &b.property, b.rule)));

@@ -1,15 +1,11 @@
-//! The rules. Each `check_*` looks at the nodes of one class.
+//! The rules: one function per class, each naming the rule it checks.
 
-use std::collections::BTreeSet;
+use oxigraph::model::{NamedNodeRef, NamedOrBlankNodeRef, TermRef};
 
-use oxigraph::model::{
-    Graph, NamedNodeRef, NamedOrBlankNode, NamedOrBlankNodeRef, TermRef, TripleRef,
-};
-
-use super::Violation;
+use super::checker::Checker;
 use crate::ags::{Ags, MUNICIPALITY_KEY_IRI};
 use crate::model::{DataTheme, FileType, Frequency, License, MEDIA_TYPE_PREFIX};
-use crate::ns::{dcat, dcatde, dct, foaf, rdf, skos, vcard, xsd};
+use crate::ns::{dcat, dcatde, dct, foaf, vcard, xsd};
 
 const LANGUAGE_SCHEME: &str = "http://publications.europa.eu/resource/authority/language";
 const PUBLISHER_TYPE_SCHEME: &str = "http://purl.org/adms/publishertype/1.0";
@@ -21,167 +17,14 @@ const KIND_CLASSES: [NamedNodeRef<'static>; 4] = [
     NamedNodeRef::new_unchecked("http://www.w3.org/2006/vcard/ns#Group"),
 ];
 
-pub(super) struct Checker<'a> {
-    graph: &'a Graph,
-    out: Vec<Violation>,
+/// A concept of the EU language list (`…/language/DEU`).
+fn is_language(iri: &str) -> bool {
+    iri.strip_prefix(LANGUAGE_SCHEME)
+        .and_then(|r| r.strip_prefix('/'))
+        .is_some_and(|code| code.len() == 3 && code.chars().all(|c| c.is_ascii_uppercase()))
 }
 
-impl<'a> Checker<'a> {
-    pub(super) fn new(graph: &'a Graph) -> Self {
-        Self {
-            graph,
-            out: Vec::new(),
-        }
-    }
-
-    pub(super) fn finish(self) -> Vec<Violation> {
-        self.out
-    }
-
-    fn report(
-        &mut self,
-        rule: &'static str,
-        node: NamedOrBlankNodeRef<'_>,
-        property: NamedNodeRef<'_>,
-        message: impl Into<String>,
-    ) {
-        self.out.push(Violation {
-            rule,
-            node: node.to_string(),
-            property: property.to_string(),
-            message: message.into(),
-        });
-    }
-
-    fn of_class(&self, classes: &[NamedNodeRef<'_>]) -> Vec<NamedOrBlankNode> {
-        let mut seen = BTreeSet::new();
-        classes
-            .iter()
-            .flat_map(|c| self.graph.subjects_for_predicate_object(rdf::TYPE, *c))
-            .filter(|n| seen.insert(n.to_string()))
-            .map(|n| n.into_owned())
-            .collect()
-    }
-
-    fn values(&self, node: NamedOrBlankNodeRef<'_>, p: NamedNodeRef<'_>) -> Vec<TermRef<'a>> {
-        self.graph.objects_for_subject_predicate(node, p).collect()
-    }
-
-    fn has_type(&self, node: TermRef<'_>, classes: &[NamedNodeRef<'_>]) -> bool {
-        let subject = match node {
-            TermRef::NamedNode(n) => NamedOrBlankNodeRef::from(n),
-            TermRef::BlankNode(b) => NamedOrBlankNodeRef::from(b),
-            _ => return false,
-        };
-        classes
-            .iter()
-            .any(|c| self.graph.contains(TripleRef::new(subject, rdf::TYPE, *c)))
-    }
-
-    fn in_scheme(&self, concept: &str, scheme: &str) -> bool {
-        match (NamedNodeRef::new(concept), NamedNodeRef::new(scheme)) {
-            (Ok(c), Ok(s)) => self.graph.contains(TripleRef::new(c, skos::IN_SCHEME, s)),
-            _ => false,
-        }
-    }
-
-    /// At least `min` values (0 for none), at most `max` (None for unbounded); with `literal`
-    /// the values must be literals, otherwise IRIs or blank nodes.
-    #[allow(clippy::too_many_arguments)]
-    fn cardinality(
-        &mut self,
-        rule: &'static str,
-        node: NamedOrBlankNodeRef<'_>,
-        p: NamedNodeRef<'_>,
-        what: &str,
-        min: usize,
-        max: Option<usize>,
-        literal: bool,
-    ) -> Vec<TermRef<'a>> {
-        let values = self.values(node, p);
-        if values.len() < min {
-            self.report(rule, node, p, format!("{what} is missing; it is mandatory"));
-        }
-        if let Some(max) = max
-            && values.len() > max
-        {
-            self.report(
-                rule,
-                node,
-                p,
-                format!(
-                    "{what} occurs {} times; at most {max} allowed",
-                    values.len()
-                ),
-            );
-        }
-        for v in &values {
-            let is_literal = matches!(v, TermRef::Literal(_));
-            if literal && !is_literal {
-                self.report(
-                    rule,
-                    node,
-                    p,
-                    format!("{what} must be a text (literal), found {v}"),
-                );
-            } else if !literal && is_literal {
-                self.report(
-                    rule,
-                    node,
-                    p,
-                    format!("{what} must be an IRI, found the text {v}"),
-                );
-            }
-        }
-        values
-    }
-
-    fn class_of_values(
-        &mut self,
-        rule: &'static str,
-        node: NamedOrBlankNodeRef<'_>,
-        p: NamedNodeRef<'_>,
-        values: &[TermRef<'a>],
-        classes: &[NamedNodeRef<'_>],
-        class_name: &str,
-    ) {
-        for v in values {
-            if !matches!(v, TermRef::Literal(_)) && !self.has_type(*v, classes) {
-                self.report(
-                    rule,
-                    node,
-                    p,
-                    format!("{v} must be described in the graph as a {class_name}"),
-                );
-            }
-        }
-    }
-
-    /// Each IRI value must be in a controlled list (`known`) and carry `skos:inScheme scheme`.
-    fn vocabulary(
-        &mut self,
-        rule: &'static str,
-        node: NamedOrBlankNodeRef<'_>,
-        p: NamedNodeRef<'_>,
-        values: &[TermRef<'a>],
-        (scheme, list): (&str, &str),
-        known: impl Fn(&str) -> bool,
-    ) {
-        for v in values {
-            let TermRef::NamedNode(n) = v else { continue };
-            if !known(n.as_str()) {
-                self.report(
-                    rule,
-                    node,
-                    p,
-                    format!("{v} is not in the {list} ({scheme})"),
-                );
-            } else if !self.in_scheme(n.as_str(), scheme) {
-                self.report(rule, node, p, format!("{v} lacks `skos:inScheme <{scheme}>`: validators cannot see it belongs to the {list}"));
-            }
-        }
-    }
-
+impl Checker<'_> {
     pub(super) fn run(&mut self) {
         for c in self.of_class(&[dcat::CATALOG]) {
             self.catalog(c.as_ref());
@@ -291,13 +134,7 @@ impl<'a> Checker<'a> {
             dct::LANGUAGE,
             &languages,
             (LANGUAGE_SCHEME, "EU language list"),
-            |i| {
-                i.strip_prefix(LANGUAGE_SCHEME)
-                    .and_then(|r| r.strip_prefix('/'))
-                    .is_some_and(|code| {
-                        code.len() == 3 && code.chars().all(|ch| ch.is_ascii_uppercase())
-                    })
-            },
+            is_language,
         );
         for p in [dct::ISSUED, dct::MODIFIED] {
             self.cardinality("catalog-dates", c, p, "a catalogue date", 0, Some(1), true);
@@ -409,6 +246,23 @@ impl<'a> Checker<'a> {
             (Frequency::scheme(), "EU frequency list"),
             |i| Frequency::from_iri(i).is_some(),
         );
+        let languages = self.cardinality(
+            "dataset-language",
+            d,
+            dct::LANGUAGE,
+            "a language",
+            0,
+            None,
+            false,
+        );
+        self.vocabulary(
+            "dataset-language",
+            d,
+            dct::LANGUAGE,
+            &languages,
+            (LANGUAGE_SCHEME, "EU language list"),
+            is_language,
+        );
         let spatial = self.cardinality(
             "dataset-spatial",
             d,
@@ -468,33 +322,6 @@ impl<'a> Checker<'a> {
             None,
             true,
         );
-    }
-
-    fn dates(
-        &mut self,
-        rule: &'static str,
-        node: NamedOrBlankNodeRef<'_>,
-        p: NamedNodeRef<'_>,
-        values: &[TermRef<'a>],
-    ) {
-        for v in values {
-            if let TermRef::Literal(l) = v {
-                let ok = if l.datatype() == xsd::G_YEAR {
-                    l.value().len() == 4 && l.value().chars().all(|c| c.is_ascii_digit())
-                } else {
-                    [xsd::DATE, xsd::DATE_TIME, xsd::DATE_TIME_STAMP].contains(&l.datatype())
-                        && crate::rdf::access::parse_date(*l).is_some()
-                };
-                if !ok {
-                    self.report(
-                        rule,
-                        node,
-                        p,
-                        format!("{v} is not a date (xsd:date, xsd:dateTime or xsd:gYear)"),
-                    );
-                }
-            }
-        }
     }
 
     fn distribution(&mut self, x: NamedOrBlankNodeRef<'_>) {
@@ -568,6 +395,23 @@ impl<'a> Checker<'a> {
                 );
             }
         }
+        let languages = self.cardinality(
+            "distribution-language",
+            x,
+            dct::LANGUAGE,
+            "a language",
+            0,
+            None,
+            false,
+        );
+        self.vocabulary(
+            "distribution-language",
+            x,
+            dct::LANGUAGE,
+            &languages,
+            (LANGUAGE_SCHEME, "EU language list"),
+            is_language,
+        );
         let sizes = self.cardinality(
             "distribution-byte-size",
             x,

@@ -243,6 +243,15 @@ fn dataset_rules() {
         );
         d
     });
+    expect("dataset-language", |f| {
+        let d = f.dataset();
+        f.add(
+            &d,
+            dct::LANGUAGE,
+            iri("http://id.loc.gov/vocabulary/iso639-1/de"),
+        );
+        d
+    });
     expect("dataset-identifier", |f| {
         let d = f.dataset();
         f.add(&d, dct::IDENTIFIER, iri("https://x.example/id"));
@@ -292,6 +301,15 @@ fn distribution_rules() {
         let x = f.distribution();
         f.remove(&x, dcat::BYTE_SIZE);
         f.add(&x, dcat::BYTE_SIZE, Literal::new_simple_literal("12 kB"));
+        x
+    });
+    expect("distribution-language", |f| {
+        let x = f.distribution();
+        f.add(
+            &x,
+            dct::LANGUAGE,
+            iri("http://publications.europa.eu/resource/authority/language/GER"),
+        );
         x
     });
     expect("distribution-dates", |f| {
