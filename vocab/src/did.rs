@@ -55,6 +55,14 @@ pub fn did_web_from_url(base_url: &str) -> Result<String> {
     let host = url
         .host_str()
         .ok_or_else(|| Error::Did(format!("base URL {base_url:?} has no host")))?;
+    if !matches!(
+        url.host(),
+        Some(url::Host::Domain(_)) | Some(url::Host::Ipv4(_))
+    ) {
+        return Err(Error::Did(format!(
+            "base URL {base_url:?} must name its host by domain (or IPv4 address); did:web cannot express IPv6 hosts"
+        )));
+    }
     let mut did = format!("did:web:{host}");
     if let Some(port) = url.port() {
         did.push_str(&format!("%3A{port}"));
@@ -375,6 +383,7 @@ mod tests {
             assert_eq!(did_web_from_url(url).unwrap(), did, "{url}");
         }
         for bad in [
+            "https://[::1]:8443/",
             "ftp://a.example",
             "not a url",
             "https://a.example/?q=1",

@@ -31,6 +31,16 @@ fn showcase_values() {
     assert_eq!(d.offered_policies.len(), 1);
     s.check().unwrap();
     assert!(stadtwerke("not a url").is_err());
+    // serde (the connector stores assets this way) keeps every value
+    let json = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<SelfDescription>(&json).unwrap(), s);
+    let bad = json.replace("\"other-closed\"", "\"wtfpl\"");
+    assert!(
+        serde_json::from_str::<SelfDescription>(&bad)
+            .unwrap_err()
+            .to_string()
+            .contains("licence list")
+    );
 }
 
 #[test]
