@@ -205,17 +205,17 @@ impl Agreement {
                 });
             }
         }
-        if let Some(end) = terms.end {
-            if end <= terms.start {
-                return Err(AgreementError::Field {
-                    field: key("end"),
-                    message: format!(
-                        "{} is not after the start {}",
-                        time(&end),
-                        time(&terms.start)
-                    ),
-                });
-            }
+        if let Some(end) = terms.end
+            && end <= terms.start
+        {
+            return Err(AgreementError::Field {
+                field: key("end"),
+                message: format!(
+                    "{} is not after the start {}",
+                    time(&end),
+                    time(&terms.start)
+                ),
+            });
         }
         let mut policy = Policy::new(PolicyKind::Agreement, terms.agreement_id.clone());
         policy.profiles = offer.profiles.clone();

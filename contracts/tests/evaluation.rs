@@ -350,8 +350,10 @@ fn purpose_exclusion_and_aggregation_threshold() {
             )),
     );
     let compiled = CompiledPolicy::compile(&policy, &charta).expect("compile");
-    let mut w = WorldState::default();
-    w.aggregation_k = Some(5);
+    let mut w = WorldState {
+        aggregation_k: Some(5),
+        ..WorldState::default()
+    };
     assert!(
         compiled
             .evaluate(&EvaluationRequest::new("aggregate").with_purpose(HEAT), &w)

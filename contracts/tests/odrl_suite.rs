@@ -174,10 +174,10 @@ fn load_suite() -> Suite {
 fn world_from_graph(g: &Graph) -> WorldState {
     let mut world = WorldState::default();
     for t in g.triples_for_predicate(nn("http://purl.org/dc/terms/issued")) {
-        if t.subject.to_string() == "<http://example.com/request/currentTime>" {
-            if let TermRef::Literal(l) = t.object {
-                world.now = parse_date_time(l.value());
-            }
+        if t.subject.to_string() == "<http://example.com/request/currentTime>"
+            && let TermRef::Literal(l) = t.object
+        {
+            world.now = parse_date_time(l.value());
         }
     }
     for t in g.triples_for_predicate(nn(&format!("{}partOf", terms::ODRL))) {
@@ -678,12 +678,11 @@ fn run_formal(correct_party_typo: bool) -> Vec<(String, Outcome)> {
             }
         };
         let mut rj: serde_json::Value = serde_json::from_str(&read(&req)).expect("request json");
-        if correct_party_typo {
-            if let Some(p) = rj.get_mut("evaluatedParty") {
-                if p == "http://example.com/party/billie1" {
-                    *p = serde_json::Value::String("http://example.com/party/billie".into());
-                }
-            }
+        if correct_party_typo
+            && let Some(p) = rj.get_mut("evaluatedParty")
+            && p == "http://example.com/party/billie1"
+        {
+            *p = serde_json::Value::String("http://example.com/party/billie".into());
         }
         let expected: serde_json::Value = serde_json::from_str(&read(&rep)).expect("report json");
         let state_text = state.as_deref().map(read);

@@ -49,13 +49,13 @@ impl PurposeTree {
             }
         }
         for p in &purposes {
-            if let Some(parent) = &p.parent {
-                if !index.contains_key(parent) {
-                    return Err(ChartaError::Invalid(format!(
-                        "purpose {} names parent {parent}, which is not in the list",
-                        p.iri
-                    )));
-                }
+            if let Some(parent) = &p.parent
+                && !index.contains_key(parent)
+            {
+                return Err(ChartaError::Invalid(format!(
+                    "purpose {} names parent {parent}, which is not in the list",
+                    p.iri
+                )));
             }
         }
         let tree = PurposeTree { purposes, index };

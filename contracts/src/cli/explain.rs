@@ -94,7 +94,7 @@ struct RequestFile {
     values: BTreeMap<String, serde_json::Value>,
 }
 
-fn load_policy(path: &PathBuf, charta: &Charta) -> Result<Policy> {
+fn load_policy(path: &std::path::Path, charta: &Charta) -> Result<Policy> {
     let text = read_file(path)?;
     let ext = path
         .extension()

@@ -100,7 +100,7 @@ enum Command {
     /// file (--request) and/or the options below; options win.
     ///
     /// Example: contracts explain offer.json --action use --purpose gwd:Waermeplanung --now 2025-06-01T10:00:00Z --start 2025-01-01T00:00:00Z --member --ags 09162000
-    Explain(explain::ExplainArgs),
+    Explain(Box<explain::ExplainArgs>),
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]

@@ -69,22 +69,22 @@ pub fn verify_charta_acceptance(
     })?;
     let acceptance: ChartaAcceptance = serde_json::from_slice(&payload)
         .map_err(|e| MembershipError::Malformed(format!("acceptance payload: {e}")))?;
-    if let Some(kid) = participant_key.kid() {
-        if did_of(kid) != acceptance.participant {
-            return Err(MembershipError::WrongIssuer {
-                expected: acceptance.participant.clone(),
-                found: kid.to_owned(),
-            });
-        }
+    if let Some(kid) = participant_key.kid()
+        && did_of(kid) != acceptance.participant
+    {
+        return Err(MembershipError::WrongIssuer {
+            expected: acceptance.participant.clone(),
+            found: kid.to_owned(),
+        });
     }
-    if let Some(c) = charta {
-        if c.version() != acceptance.charta_version || c.sha256() != acceptance.charta_hash {
-            return Err(MembershipError::UnknownCharta {
-                version: acceptance.charta_version.clone(),
-                hash: acceptance.charta_hash.clone(),
-                accepted: c.version().to_owned(),
-            });
-        }
+    if let Some(c) = charta
+        && (c.version() != acceptance.charta_version || c.sha256() != acceptance.charta_hash)
+    {
+        return Err(MembershipError::UnknownCharta {
+            version: acceptance.charta_version.clone(),
+            hash: acceptance.charta_hash.clone(),
+            accepted: c.version().to_owned(),
+        });
     }
     Ok(acceptance)
 }

@@ -174,12 +174,12 @@ impl Policy {
             ("target", &self.target, &other.target),
             ("assigner", &self.assigner, &other.assigner),
         ] {
-            if let (Some(a), Some(b)) = (a, b) {
-                if a != b {
-                    return Err(TermsDifference {
-                        description: format!("{name} differs: {a} vs. {b}"),
-                    });
-                }
+            if let (Some(a), Some(b)) = (a, b)
+                && a != b
+            {
+                return Err(TermsDifference {
+                    description: format!("{name} differs: {a} vs. {b}"),
+                });
             }
         }
         Ok(())

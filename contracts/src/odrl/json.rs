@@ -28,12 +28,11 @@ struct Reader {
 
 impl Reader {
     fn expand(&self, value: &str, vocab: bool) -> String {
-        if let Some((prefix, local)) = value.split_once(':') {
-            if !local.starts_with("//") {
-                if let Some((_, ns)) = self.extra_prefixes.iter().find(|(p, _)| p == prefix) {
-                    return format!("{ns}{local}");
-                }
-            }
+        if let Some((prefix, local)) = value.split_once(':')
+            && !local.starts_with("//")
+            && let Some((_, ns)) = self.extra_prefixes.iter().find(|(p, _)| p == prefix)
+        {
+            return format!("{ns}{local}");
         }
         if vocab {
             terms::expand_vocab(value)
@@ -134,12 +133,15 @@ fn get_ref(
     }
 }
 
+/// Objects found under a property, each with its JSON path.
+type PathedObjects<'a> = Vec<(String, &'a Map<String, Value>)>;
+
 /// A property that holds one object or an array of objects.
 fn objects<'a>(
     obj: &'a Map<String, Value>,
     key: &str,
     path: &str,
-) -> Result<Vec<(String, &'a Map<String, Value>)>, OdrlError> {
+) -> Result<PathedObjects<'a>, OdrlError> {
     let p = format!("{path}.{key}");
     let items: Vec<(String, &Value)> = match obj.get(key) {
         None => return Ok(Vec::new()),
@@ -344,13 +346,13 @@ impl Policy {
         policy.assignee = get_ref(&reader, obj, "assignee", "$")?;
         policy.target = get_ref(&reader, obj, "target", "$")?;
         policy.timestamp = get_str(obj, "timestamp", "$")?.map(str::to_owned);
-        if let Some(ts) = &policy.timestamp {
-            if chrono::DateTime::parse_from_rfc3339(ts).is_err() {
-                return Err(OdrlError::json(
-                    "$.timestamp",
-                    format!("\"{ts}\" is not an xsd:dateTime such as 2025-01-31T12:00:00Z"),
-                ));
-            }
+        if let Some(ts) = &policy.timestamp
+            && chrono::DateTime::parse_from_rfc3339(ts).is_err()
+        {
+            return Err(OdrlError::json(
+                "$.timestamp",
+                format!("\"{ts}\" is not an xsd:dateTime such as 2025-01-31T12:00:00Z"),
+            ));
         }
         for (p, o) in objects(obj, "permission", "$")? {
             policy

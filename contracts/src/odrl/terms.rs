@@ -119,12 +119,11 @@ pub fn expand_vocab(term: &str) -> String {
 
 /// Expands a known prefix (`dpv:Marketing`); other values are returned unchanged.
 pub fn expand_prefixed(value: &str) -> String {
-    if let Some((prefix, local)) = value.split_once(':') {
-        if !local.starts_with("//") {
-            if let Some((_, ns)) = PREFIXES.iter().find(|(p, _)| *p == prefix) {
-                return format!("{ns}{local}");
-            }
-        }
+    if let Some((prefix, local)) = value.split_once(':')
+        && !local.starts_with("//")
+        && let Some((_, ns)) = PREFIXES.iter().find(|(p, _)| *p == prefix)
+    {
+        return format!("{ns}{local}");
     }
     value.to_owned()
 }

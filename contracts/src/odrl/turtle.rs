@@ -267,10 +267,10 @@ fn rdf_list<'g>(graph: &'g Graph, head: TermRef<'g>) -> Result<Vec<TermRef<'g>>,
     let mut current = head;
     let nil = format!("{RDF}nil");
     for _ in 0..10_000 {
-        if let TermRef::NamedNode(n) = current {
-            if n.as_str() == nil {
-                return Ok(out);
-            }
+        if let TermRef::NamedNode(n) = current
+            && n.as_str() == nil
+        {
+            return Ok(out);
         }
         let node = as_node(current, "an RDF list")?;
         let first =

@@ -89,53 +89,53 @@ impl Template {
         let Some(decl) = self.parameters.get(name) else {
             return Ok(());
         };
-        if let Some(min) = &decl.min {
-            if cmp_values(value, min) == Some(std::cmp::Ordering::Less) {
-                return Err((
-                    format!(
-                        "value {} of “{name}” is below the minimum {}",
-                        value.canonical(),
-                        min.canonical()
-                    ),
-                    format!(
-                        "Wert {} von „{name}“ liegt unter dem Minimum {}",
-                        value.canonical(),
-                        min.canonical()
-                    ),
-                ));
-            }
+        if let Some(min) = &decl.min
+            && cmp_values(value, min) == Some(std::cmp::Ordering::Less)
+        {
+            return Err((
+                format!(
+                    "value {} of “{name}” is below the minimum {}",
+                    value.canonical(),
+                    min.canonical()
+                ),
+                format!(
+                    "Wert {} von „{name}“ liegt unter dem Minimum {}",
+                    value.canonical(),
+                    min.canonical()
+                ),
+            ));
         }
-        if let Some(max) = &decl.max {
-            if cmp_values(value, max) == Some(std::cmp::Ordering::Greater) {
-                return Err((
-                    format!(
-                        "value {} of “{name}” exceeds the maximum {}",
-                        value.canonical(),
-                        max.canonical()
-                    ),
-                    format!(
-                        "Wert {} von „{name}“ überschreitet das Maximum {}",
-                        value.canonical(),
-                        max.canonical()
-                    ),
-                ));
-            }
+        if let Some(max) = &decl.max
+            && cmp_values(value, max) == Some(std::cmp::Ordering::Greater)
+        {
+            return Err((
+                format!(
+                    "value {} of “{name}” exceeds the maximum {}",
+                    value.canonical(),
+                    max.canonical()
+                ),
+                format!(
+                    "Wert {} von „{name}“ überschreitet das Maximum {}",
+                    value.canonical(),
+                    max.canonical()
+                ),
+            ));
         }
-        if let (Some(within), ParamValue::Region(r)) = (&decl.within, value) {
-            if !within.contains(r) {
-                return Err((
-                    format!(
-                        "region {} of “{name}” does not lie within {}",
-                        r.code(),
-                        within.code()
-                    ),
-                    format!(
-                        "Gebiet {} von „{name}“ liegt nicht in {}",
-                        r.code(),
-                        within.code()
-                    ),
-                ));
-            }
+        if let (Some(within), ParamValue::Region(r)) = (&decl.within, value)
+            && !within.contains(r)
+        {
+            return Err((
+                format!(
+                    "region {} of “{name}” does not lie within {}",
+                    r.code(),
+                    within.code()
+                ),
+                format!(
+                    "Gebiet {} von „{name}“ liegt nicht in {}",
+                    r.code(),
+                    within.code()
+                ),
+            ));
         }
         Ok(())
     }
@@ -169,33 +169,33 @@ impl Template {
                     format!("Parameter „{name}“ ist deklariert, wird aber weder im Text noch in einer Regel verwendet; verwenden Sie {{{{{name}}}}} oder entfernen Sie ihn"),
                 ));
             }
-            if let (Some(default), Some(pos)) = (&decl.default, decl.default_pos) {
-                if let Err((en, de)) = self.check_bounds(name, default) {
-                    diags.push(Diagnostic::error(
-                        "default-out-of-bounds",
-                        pos,
-                        format!("default: {en}"),
-                        format!("Standardwert: {de}"),
-                    ));
-                }
+            if let (Some(default), Some(pos)) = (&decl.default, decl.default_pos)
+                && let Err((en, de)) = self.check_bounds(name, default)
+            {
+                diags.push(Diagnostic::error(
+                    "default-out-of-bounds",
+                    pos,
+                    format!("default: {en}"),
+                    format!("Standardwert: {de}"),
+                ));
             }
-            if let (Some(min), Some(max)) = (&decl.min, &decl.max) {
-                if cmp_values(min, max) == Some(std::cmp::Ordering::Greater) {
-                    diags.push(Diagnostic::error(
-                        "invalid-bound",
-                        decl.pos,
-                        format!(
-                            "parameter “{name}”: min {} is greater than max {}",
-                            min.canonical(),
-                            max.canonical()
-                        ),
-                        format!(
-                            "Parameter „{name}“: min {} ist größer als max {}",
-                            min.canonical(),
-                            max.canonical()
-                        ),
-                    ));
-                }
+            if let (Some(min), Some(max)) = (&decl.min, &decl.max)
+                && cmp_values(min, max) == Some(std::cmp::Ordering::Greater)
+            {
+                diags.push(Diagnostic::error(
+                    "invalid-bound",
+                    decl.pos,
+                    format!(
+                        "parameter “{name}”: min {} is greater than max {}",
+                        min.canonical(),
+                        max.canonical()
+                    ),
+                    format!(
+                        "Parameter „{name}“: min {} ist größer als max {}",
+                        min.canonical(),
+                        max.canonical()
+                    ),
+                ));
             }
         }
         let headings: BTreeSet<&str> = self.headings.iter().map(|h| h.id.as_str()).collect();
@@ -283,19 +283,19 @@ impl Template {
                                     ));
                                 }
                             }
-                        } else if let ExprValue::Literal(lit) = &value {
-                            if let Err(e) = crate::eval::check_operand(
+                        } else if let ExprValue::Literal(lit) = &value
+                            && let Err(e) = crate::eval::check_operand(
                                 crate::eval::OperandKind::of(&left),
                                 op,
                                 lit,
-                            ) {
-                                diags.push(Diagnostic::error(
-                                    "invalid-constraint",
-                                    line_col(file, *offset),
-                                    format!("constraint “{text}”: {e}"),
-                                    format!("Bedingung „{text}“: {e}"),
-                                ));
-                            }
+                            )
+                        {
+                            diags.push(Diagnostic::error(
+                                "invalid-constraint",
+                                line_col(file, *offset),
+                                format!("constraint “{text}”: {e}"),
+                                format!("Bedingung „{text}“: {e}"),
+                            ));
                         }
                     }
                 }

@@ -146,24 +146,23 @@ fn scan_clauses(
     let mut offset = 0;
     for line in body.split_inclusive('\n') {
         let trimmed = line.trim_end();
-        if trimmed.starts_with('#') {
-            if let Some(open) = trimmed.rfind("{#") {
-                if trimmed.ends_with('}') {
-                    let id = &trimmed[open + 2..trimmed.len() - 1];
-                    if valid_name(id) {
-                        out.push(ClauseHeading {
-                            id: id.to_owned(),
-                            offset: base + offset + open,
-                        });
-                    } else {
-                        diags.push(Diagnostic::error(
+        if trimmed.starts_with('#')
+            && let Some(open) = trimmed.rfind("{#")
+            && trimmed.ends_with('}')
+        {
+            let id = &trimmed[open + 2..trimmed.len() - 1];
+            if valid_name(id) {
+                out.push(ClauseHeading {
+                    id: id.to_owned(),
+                    offset: base + offset + open,
+                });
+            } else {
+                diags.push(Diagnostic::error(
                             "invalid-clause-id",
                             line_col(file, base + offset + open),
                             format!("“{{#{id}}}” is not a valid clause id; use letters, digits, _ and -"),
                             format!("„{{#{id}}}“ ist keine gültige Klausel-Kennung; verwenden Sie Buchstaben, Ziffern, _ und -"),
                         ));
-                    }
-                }
             }
         }
         offset += line.len();
@@ -217,7 +216,7 @@ pub(crate) fn parse(file: &str) -> Result<Template, Vec<Diagnostic>> {
     let raw: RawFront = match toml::from_str(front_text) {
         Ok(r) => r,
         Err(e) => {
-            let pos = e.span().map(|s| at(s)).unwrap_or((2, 1));
+            let pos = e.span().map(&at).unwrap_or((2, 1));
             let msg = e.message().trim().to_owned();
             return Err(vec![Diagnostic::error(
                 "front-matter-syntax",
