@@ -337,6 +337,15 @@ impl Region {
         }
     }
 
+    /// The region's name where the crate knows it: the 16 state names. The official key list
+    /// carries no names of districts or municipalities, so those give `None`.
+    pub fn name(&self) -> Option<&'static str> {
+        match self.level() {
+            RegionLevel::State => state_name(&self.0),
+            RegionLevel::District | RegionLevel::Municipality => None,
+        }
+    }
+
     /// The DCAT-AP.de IRI of the region (state, district or municipality key).
     pub fn iri(&self) -> String {
         match self.level() {
@@ -506,6 +515,8 @@ mod tests {
             "http://dcat-ap.de/def/politicalGeocoding/stateKey/09"
         );
         assert_eq!(state_name("11"), Some("Berlin"));
+        assert_eq!(bavaria.name(), Some("Bayern"));
+        assert_eq!(district.name(), None);
         assert_eq!(state_name("17"), None);
     }
 }
