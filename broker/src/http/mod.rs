@@ -8,6 +8,7 @@ mod harvest;
 mod ops;
 mod pages;
 mod participants;
+mod register;
 mod search;
 mod self_descriptions;
 mod sparql;
@@ -55,6 +56,11 @@ pub fn app(state: AppState) -> Router {
         .route("/datasets/{id}", get(pages::handle_dataset))
         .route("/participants/{did}", get(pages::handle_participant))
         .route("/charta", get(pages::handle_charta))
+        .route("/register", get(register::handle_register))
+        .route(
+            "/api/v1/register",
+            get(register::handle_register_json).post(register::handle_submit),
+        )
         .route(
             "/.well-known/did.json",
             get(participants::handle_did_document),

@@ -11,7 +11,7 @@ use serde::Serialize;
 use super::AppState;
 use super::body::{JOIN_LIMIT, read_limited};
 use super::error::{ApiError, ApiResult};
-use crate::error::{BrokerError, invalid};
+use crate::error::BrokerError;
 use crate::service::{JoinOutcome, JoinRequest};
 use crate::store::{Participant, ParticipantStatus};
 
@@ -85,8 +85,7 @@ pub(crate) struct JoinAnswer {
         (status = 400, body = super::error::ErrorBody), (status = 409, body = super::error::ErrorBody)))]
 pub(crate) async fn handle_join(State(state): State<AppState>, body: Body) -> ApiResult<Response> {
     let bytes = read_limited(body, JOIN_LIMIT).await?;
-    let request: JoinRequest = serde_json::from_slice(&bytes)
-        .map_err(|e| ApiError(invalid("body", format!("not a valid join request: {e}"))))?;
+    let request = JoinRequest::from_json(&bytes)?;
     let location = format!("/api/v1/participants/{}", super::path_segment(&request.did));
     let (status, participant) = match state.blocking(move |b| b.join(request)).await? {
         JoinOutcome::Pending(p) => (StatusCode::ACCEPTED, p),

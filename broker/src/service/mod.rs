@@ -6,6 +6,7 @@ mod harvest;
 mod lifecycle;
 mod onboarding;
 mod publication;
+mod register;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -16,6 +17,7 @@ pub use harvest::{DEFAULT_PAGE_SIZE, HarvestPage, HarvestRequest, MAX_PAGE_SIZE}
 pub use lifecycle::RebuildReport;
 pub use onboarding::{JoinOutcome, JoinRequest};
 pub use publication::PublishOutcome;
+pub use register::{AgreementSummary, PartySignatures, RegisterSubmission};
 
 use crate::authority::Authority;
 use crate::config::BrokerConfig;

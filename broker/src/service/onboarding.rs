@@ -57,7 +57,68 @@ fn check_text(field: &str, value: &str, max: usize) -> Result<String, BrokerErro
     Ok(value.to_owned())
 }
 
+const JOIN_FIELDS: [&str; 7] = [
+    "did",
+    "legalName",
+    "participantType",
+    "ags",
+    "connectorEndpoint",
+    "publicKey",
+    "chartaAcceptance",
+];
+
 impl JoinRequest {
+    /// Reads a join request from JSON; every error names the member that is wrong.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, BrokerError> {
+        let value: serde_json::Value =
+            serde_json::from_slice(bytes).map_err(|e| invalid("body", format!("not JSON: {e}")))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| invalid("body", "must be a JSON object"))?;
+        if let Some(unknown) = obj.keys().find(|k| !JOIN_FIELDS.contains(&k.as_str())) {
+            return Err(invalid(
+                unknown,
+                format!(
+                    "is not a member of a join request (expected {})",
+                    JOIN_FIELDS.join(", ")
+                ),
+            ));
+        }
+        let text = |name: &str| -> Result<String, BrokerError> {
+            match obj.get(name) {
+                Some(serde_json::Value::String(s)) => Ok(s.clone()),
+                Some(_) => Err(invalid(name, "must be a string")),
+                None => Err(invalid(name, "is missing")),
+            }
+        };
+        let participant_type = text("participantType").and_then(|t| {
+            crate::store::parse_participant_type(&t).ok_or_else(|| {
+                invalid(
+                    "participantType",
+                    format!("{t:?}: use municipality, public_body, company or research"),
+                )
+            })
+        })?;
+        let ags = match obj.get("ags") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(_) => Some(text("ags")?),
+        };
+        let public_key = obj
+            .get("publicKey")
+            .filter(|v| v.is_object())
+            .cloned()
+            .ok_or_else(|| invalid("publicKey", "must be a JWK object"))?;
+        Ok(Self {
+            did: text("did")?,
+            legal_name: text("legalName")?,
+            participant_type,
+            ags,
+            connector_endpoint: text("connectorEndpoint")?,
+            public_key,
+            charta_acceptance: text("chartaAcceptance")?,
+        })
+    }
+
     /// Checks every field; returns the normalised record of a pending participant.
     fn into_pending(self, broker: &Broker) -> Result<Participant, BrokerError> {
         vocab::did::check_did_web(&self.did).map_err(|e| invalid("did", e.to_string()))?;
