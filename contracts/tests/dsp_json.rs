@@ -165,3 +165,15 @@ fn turtle_policies_read() {
     assert!(Policy::from_turtle("<urn:p> a <urn:x> .", None).is_err());
     assert!(Policy::from_turtle("not turtle at all", None).is_err());
 }
+
+#[test]
+fn deep_nesting_is_refused_with_its_path() {
+    let mut c = json!({"leftOperand": "count", "operator": "lteq", "rightOperand": "1"});
+    for _ in 0..20 {
+        c = json!({"and": [c]});
+    }
+    let p =
+        json!({"@type": "Offer", "@id": "x", "permission": [{"action": "use", "constraint": [c]}]});
+    let err = Policy::from_dsp_json(&p).expect_err("too deep").to_string();
+    assert!(err.contains("nest deeper than 16"), "{err}");
+}

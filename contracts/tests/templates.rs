@@ -219,3 +219,10 @@ fn version_must_increase_when_the_text_changes() {
         Some("version-decreased")
     );
 }
+
+#[test]
+fn oversized_templates_are_refused() {
+    let big = format!("{}\n{}", TEMPLATES[1].1, "x".repeat(1024 * 1024));
+    let err = Template::parse(&big).expect_err("too large");
+    assert_eq!(err.0[0].code, "too-large");
+}

@@ -141,7 +141,11 @@ fn is_list_operator(op: Operator) -> bool {
 
 fn day_bounds(d: NaiveDate) -> Option<TimeBound> {
     let start = Utc.from_utc_datetime(&d.and_hms_opt(0, 0, 0)?);
-    Some(TimeBound::Day(d, start, start + Duration::days(1)))
+    Some(TimeBound::Day(
+        d,
+        start,
+        start.checked_add_signed(Duration::days(1))?,
+    ))
 }
 
 /// Reads a literal as a typed value by its datatype (for operands of unknown meaning).

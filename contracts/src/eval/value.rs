@@ -155,7 +155,8 @@ impl XsdDuration {
     /// `start + self`, with calendar months (31 January + P1M = 28/29 February).
     pub fn add_to(&self, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let months = Months::new(u32::try_from(self.months.unsigned_abs()).ok()?);
-        let secs = Duration::seconds(self.seconds) + Duration::nanoseconds(i64::from(self.nanos));
+        let secs = Duration::try_seconds(self.seconds)?
+            .checked_add(&Duration::nanoseconds(i64::from(self.nanos)))?;
         if self.negative {
             start.checked_sub_months(months)?.checked_sub_signed(secs)
         } else {
@@ -324,6 +325,10 @@ mod tests {
             .and_then(|d| d.add_to(start))
             .expect("end");
         assert_eq!(end.to_rfc3339(), "2025-02-28T00:00:00+00:00");
+        // Absurd durations do not panic; they have no end.
+        let huge = XsdDuration::parse("PT9223372036854775807S").expect("parses");
+        assert_eq!(huge.add_to(start), None);
+        assert_eq!(XsdDuration::parse("P99999999999999999999Y"), None);
         assert_eq!(
             XsdDuration::parse("P24M").map(|d| d.in_words(true)),
             Some("24 Monate".into())

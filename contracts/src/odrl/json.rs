@@ -532,11 +532,22 @@ fn read_action(r: &Reader, value: &Value, path: &str) -> Result<Action, OdrlErro
     }
 }
 
+/// How deeply logical constraints may nest.
+const MAX_NESTING: usize = 16;
+
 fn read_constraint(
     r: &Reader,
     obj: &Map<String, Value>,
     path: &str,
 ) -> Result<Constraint, OdrlError> {
+    if path.matches(".and").count() + path.matches(".or").count() + path.matches(".xone").count()
+        > MAX_NESTING
+    {
+        return Err(OdrlError::json(
+            path,
+            format!("logical constraints nest deeper than {MAX_NESTING} levels"),
+        ));
+    }
     let logical: Vec<LogicalOperator> = LogicalOperator::ALL
         .into_iter()
         .filter(|op| obj.contains_key(op.term()))

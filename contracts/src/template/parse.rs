@@ -182,8 +182,25 @@ pub(crate) fn parse_semver(s: &str) -> Option<(u64, u64, u64)> {
 }
 
 /// Parses a template file; structural problems are returned as diagnostics.
+/// Largest template accepted (bytes).
+pub(crate) const MAX_TEMPLATE_BYTES: usize = 1024 * 1024;
+
 pub(crate) fn parse(file: &str) -> Result<Template, Vec<Diagnostic>> {
     let mut diags = Vec::new();
+    if file.len() > MAX_TEMPLATE_BYTES {
+        return Err(vec![Diagnostic::error(
+            "too-large",
+            (1, 1),
+            format!(
+                "the template has {} bytes; at most {MAX_TEMPLATE_BYTES} are accepted",
+                file.len()
+            ),
+            format!(
+                "die Vorlage hat {} Bytes; höchstens {MAX_TEMPLATE_BYTES} werden angenommen",
+                file.len()
+            ),
+        )]);
+    }
     let first_line_end = file.find('\n').unwrap_or(file.len());
     if file[..first_line_end].trim_end() != "+++" {
         return Err(vec![Diagnostic::error(
