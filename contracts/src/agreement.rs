@@ -456,52 +456,58 @@ impl SignedAgreement {
         provider_key: &PublicKey,
         consumer_key: &PublicKey,
     ) -> Result<(), AgreementError> {
+        self.verify_party(Role::Provider, provider_key)?;
+        self.verify_party(Role::Consumer, consumer_key)
+    }
+
+    /// Verifies one party's signature (the other may still be missing): present once, by a
+    /// key of that party's DID, over exactly this agreement.
+    pub fn verify_party(&self, role: Role, public: &PublicKey) -> Result<(), AgreementError> {
         let bytes = self.canonical_bytes()?;
-        for (role, party, public) in [
-            (Role::Provider, self.agreement.provider(), provider_key),
-            (Role::Consumer, self.agreement.consumer(), consumer_key),
-        ] {
-            let mut found = self.signatures.iter().filter(|s| s.role == role);
-            let sig = found
-                .next()
-                .ok_or(AgreementError::MissingSignature(role.as_str()))?;
-            if found.next().is_some() {
-                return Err(AgreementError::DuplicateSignature(role.as_str()));
-            }
-            let header = peek_header(&sig.jws).map_err(|e| AgreementError::BadSignature {
-                role: role.as_str(),
-                source: e,
-            })?;
-            let header_kid = header.kid.unwrap_or_default();
-            if did_of(&header_kid) != party || header_kid != sig.kid {
-                return Err(AgreementError::WrongSigner {
-                    role: role.as_str(),
-                    expected: party.to_owned(),
-                    found: header_kid,
-                });
-            }
-            if public.kid().is_some_and(|k| did_of(k) != party) {
-                return Err(AgreementError::WrongSigner {
-                    role: role.as_str(),
-                    expected: party.to_owned(),
-                    found: public.kid().unwrap_or_default().to_owned(),
-                });
-            }
-            public
-                .verify_detached(&sig.jws, &bytes)
-                .map_err(|e| match e {
-                    JoseError::KeyId { expected, found } => AgreementError::WrongSigner {
-                        role: role.as_str(),
-                        expected,
-                        found: found.unwrap_or_default(),
-                    },
-                    other => AgreementError::BadSignature {
-                        role: role.as_str(),
-                        source: other,
-                    },
-                })?;
+        let party = match role {
+            Role::Provider => self.agreement.provider(),
+            Role::Consumer => self.agreement.consumer(),
+        };
+        let mut found = self.signatures.iter().filter(|s| s.role == role);
+        let sig = found
+            .next()
+            .ok_or(AgreementError::MissingSignature(role.as_str()))?;
+        if found.next().is_some() {
+            return Err(AgreementError::DuplicateSignature(role.as_str()));
         }
-        Ok(())
+        let header = peek_header(&sig.jws).map_err(|e| AgreementError::BadSignature {
+            role: role.as_str(),
+            source: e,
+        })?;
+        let header_kid = header.kid.unwrap_or_default();
+        if did_of(&header_kid) != party || header_kid != sig.kid {
+            return Err(AgreementError::WrongSigner {
+                role: role.as_str(),
+                expected: party.to_owned(),
+                found: header_kid,
+            });
+        }
+        if public.kid().is_some_and(|k| did_of(k) != party) {
+            return Err(AgreementError::WrongSigner {
+                role: role.as_str(),
+                expected: party.to_owned(),
+                found: public.kid().unwrap_or_default().to_owned(),
+            });
+        }
+        public
+            .verify_detached(&sig.jws, &bytes)
+            .map(|_| ())
+            .map_err(|e| match e {
+                JoseError::KeyId { expected, found } => AgreementError::WrongSigner {
+                    role: role.as_str(),
+                    expected,
+                    found: found.unwrap_or_default(),
+                },
+                other => AgreementError::BadSignature {
+                    role: role.as_str(),
+                    source: other,
+                },
+            })
     }
 
     /// The DSP `Agreement` object with the extension properties and the signatures.
