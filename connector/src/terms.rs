@@ -68,29 +68,58 @@ impl Terms {
         Policy::from_dsp_json(json).map_err(|e| TermsError(e.to_string()))
     }
 
-    /// Evaluates `policy` for a request by `facts.caller` to use the dataset.
+    /// Evaluates whether an agreement on `policy` may be concluded with `facts.caller`: the
+    /// offer's permissions restricted to what is known when concluding (purpose, the
+    /// recipient's type, region, Charta membership and version, the date), so that conditions
+    /// of use (elapsed time, number of uses, aggregation threshold, area of use) and duties are
+    /// left to every later access, where they are checked again.
     pub fn evaluate(
         &self,
         policy: &Value,
         facts: &RequestFacts<'_>,
     ) -> Result<Evaluation, TermsError> {
-        let policy = self.policy(policy)?;
-        let compiled = CompiledPolicy::compile(&policy, &self.charta)
+        let offer = self.policy(policy)?;
+        let admission = admission_policy(&offer);
+        let compiled = CompiledPolicy::compile(&admission, &self.charta)
             .map_err(|e| TermsError(e.to_string()))?;
-        let mut request = EvaluationRequest::new("use")
-            .with_party(facts.caller.id.clone())
-            .with_target(facts.dataset_id.to_owned());
-        if let Some(p) = facts.purpose {
-            request = request.with_purpose(p);
-        }
         let mut world = WorldState::at(facts.now);
         world.recipient = recipient(facts.caller);
-        let report = compiled.evaluate(&request, &world);
-        Ok(Evaluation {
-            permitted: report.is_permitted(),
-            reasons_de: report.denial_reasons(Lang::De),
-            reasons_en: report.denial_reasons(Lang::En),
-        })
+        let mut actions: Vec<String> = admission
+            .permissions
+            .iter()
+            .filter_map(|r| r.action_iri().map(str::to_owned))
+            .collect();
+        actions.dedup();
+        if actions.is_empty() {
+            actions.push("use".into());
+        }
+        let mut first_denial = None;
+        for action in actions {
+            let mut request = EvaluationRequest::new(&action)
+                .with_party(facts.caller.id.clone())
+                .with_target(facts.dataset_id.to_owned());
+            if let Some(p) = facts.purpose {
+                request = request.with_purpose(p);
+            }
+            let report = compiled.evaluate(&request, &world);
+            if report.is_permitted() {
+                return Ok(Evaluation {
+                    permitted: true,
+                    reasons_de: Vec::new(),
+                    reasons_en: Vec::new(),
+                });
+            }
+            first_denial.get_or_insert(Evaluation {
+                permitted: false,
+                reasons_de: report.denial_reasons(Lang::De),
+                reasons_en: report.denial_reasons(Lang::En),
+            });
+        }
+        Ok(first_denial.unwrap_or(Evaluation {
+            permitted: false,
+            reasons_de: Vec::new(),
+            reasons_en: Vec::new(),
+        }))
     }
 
     /// Whether `caller` may see an offer with this visibility policy (`None`: everyone
@@ -212,6 +241,46 @@ impl Terms {
             .verify(provider, consumer)
             .map_err(|e| TermsError(e.to_string()))
     }
+}
+
+/// Left operands whose value is known when an agreement is concluded.
+fn known_at_conclusion(left_operand: &str) -> bool {
+    use contracts::eval::OperandKind as K;
+    matches!(
+        K::of(left_operand),
+        K::Purpose
+            | K::RecipientType
+            | K::RecipientAgs
+            | K::ChartaMembership
+            | K::ChartaVersion
+            | K::DateTime
+    )
+}
+
+/// The part of an offer that decides whether an agreement may be concluded: its permissions
+/// with only the constraints (and action refinements) on values known at conclusion, without
+/// duties; prohibitions and obligations concern the use and are enforced at every access.
+pub fn admission_policy(offer: &Policy) -> Policy {
+    let mut p = Policy::new(contracts::odrl::PolicyKind::Set, offer.uid.clone());
+    p.profiles = offer.profiles.clone();
+    for rule in &offer.permissions {
+        let mut r = rule.clone();
+        r.duties.clear();
+        r.constraints.retain(|c| {
+            c.atoms()
+                .iter()
+                .all(|a| known_at_conclusion(&a.left_operand))
+        });
+        if let Some(action) = &mut r.action {
+            action.refinements.retain(|c| {
+                c.atoms()
+                    .iter()
+                    .all(|a| known_at_conclusion(&a.left_operand))
+            });
+        }
+        p.permissions.push(r);
+    }
+    p
 }
 
 /// The contract reference of an offer.

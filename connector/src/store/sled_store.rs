@@ -33,14 +33,18 @@ impl SledStore {
             .cache_capacity(8 * 1024 * 1024)
             .mode(sled::Mode::LowSpace)
             .open()
-            .map_err(|e| match e {
-                sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock => {
+            .map_err(|e| {
+                let text = e.to_string();
+                let locked = matches!(&e, sled::Error::Io(io) if io.kind() == std::io::ErrorKind::WouldBlock)
+                    || text.contains("could not acquire lock");
+                if locked {
                     StoreError::Backend(format!(
                         "the database {} is in use by another process (is a connector already running with this data folder?)",
                         dir.display()
                     ))
+                } else {
+                    StoreError::Backend(format!("cannot open {}: {text}", dir.display()))
                 }
-                other => StoreError::Backend(format!("cannot open {}: {other}", dir.display())),
             })?;
         Ok(Self { db })
     }

@@ -1,0 +1,73 @@
+//! Locating the workspace's binaries next to the test executable, building them first
+//! (a nested `cargo build` with the same profile) so a test never runs a stale binary.
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+
+/// The profile directory the running test executable lives in (`target/debug`,
+/// `target/release`, …).
+pub fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    // target/<profile>/deps/<test>-<hash>
+    exe.parent()
+        .and_then(|deps| deps.parent())
+        .map(PathBuf::from)
+        .expect("the test executable lives in target/<profile>/deps")
+}
+
+/// The workspace's `target` directory.
+pub fn target_dir() -> PathBuf {
+    profile_dir()
+        .parent()
+        .map(PathBuf::from)
+        .expect("target directory")
+}
+
+fn build(package: &str, bin: &str) {
+    let profile = profile_dir();
+    let profile_name = profile
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("debug")
+        .to_owned();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    match profile_name.as_str() {
+        "debug" => {}
+        "release" => {
+            cmd.arg("--release");
+        }
+        other => {
+            cmd.args(["--profile", other]);
+        }
+    }
+    cmd.env("CARGO_TARGET_DIR", target_dir());
+    let status = cmd.status().expect("run cargo build");
+    assert!(
+        status.success(),
+        "cargo build -p {package} --bin {bin} failed"
+    );
+}
+
+/// The path of a workspace binary, built (or confirmed up to date) once per test process.
+pub fn binary(package: &'static str, bin: &'static str) -> PathBuf {
+    static CONNECTOR: OnceLock<PathBuf> = OnceLock::new();
+    let make = || {
+        build(package, bin);
+        let path = profile_dir().join(bin);
+        assert!(path.exists(), "{} missing after the build", path.display());
+        path
+    };
+    if (package, bin) == ("connector", "connector") {
+        CONNECTOR.get_or_init(make).clone()
+    } else {
+        make()
+    }
+}
+
+/// The `connector` binary.
+pub fn connector_binary() -> PathBuf {
+    binary("connector", "connector")
+}

@@ -1,0 +1,71 @@
+//! One test's environment: its folders, a throw-away CA, the test authority, the message
+//! capture, and an HTTPS client trusting the CA.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::binaries::target_dir;
+use super::capture::Capture;
+use super::identity::Authority;
+use super::pki::{TestCa, roots};
+
+/// Everything a test shares between its connectors and peers.
+pub struct TestEnv {
+    /// The test's name (folder names).
+    pub name: String,
+    /// `target/test-connectors/<name>`.
+    pub dir: PathBuf,
+    /// The CA.
+    pub ca: TestCa,
+    /// The CA certificate file.
+    pub ca_file: PathBuf,
+    /// The federation authority.
+    pub authority: Authority,
+    /// The authority's public key file (JWK).
+    pub authority_file: PathBuf,
+    /// Message capture.
+    pub capture: Arc<Capture>,
+    /// An HTTPS client trusting the CA (no client certificate, no token).
+    pub http: reqwest::Client,
+}
+
+/// The rustls client configuration trusting `ca_pem`.
+pub fn client_tls(ca_pem: &str) -> rustls::ClientConfig {
+    let mut config = rustls::ClientConfig::builder_with_provider(connector::tls::provider())
+        .with_safe_default_protocol_versions()
+        .expect("TLS versions")
+        .with_root_certificates(roots(ca_pem))
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
+impl TestEnv {
+    /// A fresh environment for the test `name` (its folders are emptied).
+    pub fn new(name: &str) -> Self {
+        let dir = target_dir().join("test-connectors").join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create test folder");
+        let ca = TestCa::new();
+        let ca_file = dir.join("ca.pem");
+        ca.write(&ca_file);
+        let authority = Authority::new();
+        let authority_file = dir.join("authority.jwk");
+        std::fs::write(&authority_file, authority.public_jwk()).expect("write authority key");
+        let http = reqwest::Client::builder()
+            .use_preconfigured_tls(client_tls(ca.pem()))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("HTTP client");
+        Self {
+            name: name.to_owned(),
+            dir,
+            capture: Arc::new(Capture::new(name)),
+            ca,
+            ca_file,
+            authority,
+            authority_file,
+            http,
+        }
+    }
+}
