@@ -35,6 +35,8 @@ pub mod mgmt;
 pub mod negotiation;
 pub mod outbox;
 pub mod process;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod serve;
 pub mod store;
 pub mod terms;
