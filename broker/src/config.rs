@@ -166,6 +166,10 @@ pub struct SparqlConfig {
     /// Queries evaluated at the same time; more wait (up to 2 s) or get `503 busy`.
     #[serde(default = "default_sparql_concurrency")]
     pub max_concurrent: usize,
+    /// Growth of the broker's resident memory (MiB) while a query runs after which it is
+    /// cancelled (Linux; guards against huge joins and sorts).
+    #[serde(default = "default_sparql_memory")]
+    pub memory_limit_mb: u64,
 }
 
 impl Default for SparqlConfig {
@@ -174,6 +178,7 @@ impl Default for SparqlConfig {
             time_limit_ms: default_sparql_ms(),
             result_limit: default_sparql_results(),
             max_concurrent: default_sparql_concurrency(),
+            memory_limit_mb: default_sparql_memory(),
         }
     }
 }
@@ -219,6 +224,9 @@ fn default_sparql_results() -> usize {
 }
 fn default_sparql_concurrency() -> usize {
     2
+}
+fn default_sparql_memory() -> u64 {
+    512
 }
 
 impl BrokerConfig {

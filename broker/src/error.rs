@@ -102,12 +102,20 @@ pub enum BrokerError {
         "SERVICE (federated query) is refused: the endpoint queries only the broker's own graphs"
     )]
     ServiceRefused,
+    /// The SPARQL query is refused by the endpoint's rules (a cartesian product).
+    #[error("query refused: {0}")]
+    QueryRefused(String),
     /// The SPARQL query does not parse.
     #[error("SPARQL syntax: {0}")]
     QuerySyntax(String),
     /// The SPARQL query ran longer than the time limit.
     #[error("the query exceeded the time limit of {0} ms and was cancelled")]
     QueryTimeout(u64),
+    /// The SPARQL query needed more memory than allowed.
+    #[error(
+        "the query needed more than {0} MiB of memory and was cancelled; narrow it (fewer joins, LIMIT)"
+    )]
+    QueryMemory(u64),
     /// The SPARQL query returns more than the result limit.
     #[error("the query returns more than {0} results; add LIMIT (and OFFSET to page)")]
     ResultLimit(usize),

@@ -102,7 +102,7 @@ pub(crate) fn run(args: InitArgs) -> anyhow::Result<()> {
          [admin]\n# Or set BROKER_ADMIN_TOKEN.\ntoken_file = \"admin-token\"\n\n\
          [authority]\nkey_file = \"authority-key.jwk\"\ncredential_validity_days = 365\n\n\
          [publication]\nmax_envelope_bytes = 16777216\nexpire_after_secs = {expire}\nsweep_interval_secs = 300\n\n\
-         [sparql]\ntime_limit_ms = 5000\nresult_limit = 10000\nmax_concurrent = 2\n",
+         [sparql]\ntime_limit_ms = 5000\nresult_limit = 10000\nmax_concurrent = 2\nmemory_limit_mb = 512\n",
         url = toml_string(&args.public_url),
         dev = args.dev,
         public = toml_string(&args.public_listen.to_string()),

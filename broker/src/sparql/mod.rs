@@ -1,13 +1,15 @@
 //! The read-only SPARQL 1.1 query endpoint over the visible participants' graphs.
 //!
 //! Every query is parsed and inspected first (updates and `SERVICE` are refused), then runs on
-//! a blocking thread while holding one of `max_concurrent` slots. A cancellation token stops
-//! evaluation at the time limit; the answer is built in memory and refused once it grows past
-//! the result limit. The async side stops waiting at the deadline whatever the thread does, and
-//! the slot stays taken until the thread really ends, so a runaway query can block at most its
-//! own slot — never search, publication or the pages.
+//! a blocking thread while holding one of `max_concurrent` slots. A watcher cancels it at the
+//! time limit or when the broker's resident memory grew by more than the memory limit (huge
+//! joins and sorts materialise billions of rows long before any time limit); the answer is built
+//! in memory and refused once it grows past the result limit. The async side answers at once
+//! when it cancels, and the slot stays taken until the thread really ends, so a runaway query
+//! can block at most its own slot — never search, publication or the pages.
 
 mod inspect;
+mod memory;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -53,8 +55,12 @@ pub struct SparqlEndpoint {
     store: OxStore,
     time_limit: Duration,
     result_limit: usize,
+    memory_limit_bytes: u64,
     slots: Arc<Semaphore>,
 }
+
+/// How often a running query's time and memory are checked.
+const WATCH_INTERVAL: Duration = Duration::from_millis(10);
 
 impl std::fmt::Debug for SparqlEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -127,6 +133,7 @@ impl SparqlEndpoint {
             store,
             time_limit: Duration::from_millis(limits.time_limit_ms),
             result_limit: limits.result_limit,
+            memory_limit_bytes: limits.memory_limit_mb.saturating_mul(1024 * 1024),
             slots: Arc::new(Semaphore::new(limits.max_concurrent)),
         }
     }
@@ -180,30 +187,42 @@ impl SparqlEndpoint {
                 .map_err(evaluation_error)?;
             serialize(results, accept.as_deref(), limit)
         });
-        let deadline = self.time_limit + Duration::from_millis(250);
-        let canceller = {
-            let token = token.clone();
-            let limit = self.time_limit;
-            tokio::spawn(async move {
-                tokio::time::sleep(limit).await;
-                token.cancel();
-            })
-        };
-        let outcome = tokio::time::timeout(deadline, task).await;
-        canceller.abort();
-        match outcome {
-            Ok(Ok(result)) => result.map_err(|e| match e {
-                BrokerError::QueryTimeout(_) => {
-                    BrokerError::QueryTimeout(self.time_limit.as_millis() as u64)
+        // Watch the query: cancel it at the time limit, or when the broker's resident memory
+        // grew by more than the memory limit since it started (huge joins, ORDER BY over
+        // billions of rows). The answer goes out at once; the thread stops at its next check.
+        let started = tokio::time::Instant::now();
+        let baseline = memory::resident_bytes();
+        let mut task = task;
+        let mut ticker = tokio::time::interval(WATCH_INTERVAL);
+        loop {
+            tokio::select! {
+                joined = &mut task => {
+                    return match joined {
+                        Ok(result) => result.map_err(|e| match e {
+                            BrokerError::QueryTimeout(_) => self.timeout_error(),
+                            other => other,
+                        }),
+                        Err(join) => Err(BrokerError::Index(format!("query thread failed: {join}"))),
+                    };
                 }
-                other => other,
-            }),
-            Ok(Err(join)) => Err(BrokerError::Index(format!("query thread failed: {join}"))),
-            Err(_) => {
-                token.cancel();
-                Err(BrokerError::QueryTimeout(self.time_limit.as_millis() as u64))
+                _ = ticker.tick() => {
+                    if started.elapsed() >= self.time_limit {
+                        token.cancel();
+                        return Err(self.timeout_error());
+                    }
+                    if let (Some(base), Some(now)) = (baseline, memory::resident_bytes()) {
+                        if now.saturating_sub(base) > self.memory_limit_bytes {
+                            token.cancel();
+                            return Err(BrokerError::QueryMemory(self.memory_limit_bytes / (1024 * 1024)));
+                        }
+                    }
+                }
             }
         }
+    }
+
+    fn timeout_error(&self) -> BrokerError {
+        BrokerError::QueryTimeout(u64::try_from(self.time_limit.as_millis()).unwrap_or(u64::MAX))
     }
 }
 
