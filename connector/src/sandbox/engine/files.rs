@@ -197,28 +197,44 @@ impl FileTable {
         coarse: &[(Filter, ColumnKind)],
         fine: &[(Filter, ColumnKind)],
     ) -> Result<BTreeMap<Vec<String>, OverlapCounts>, SandboxError> {
-        let in_coarse = conjunction(coarse).is_true();
-        let in_fine = conjunction(fine).is_true();
+        // Each record's membership is computed once, as a definite true/false (a NULL
+        // comparison counts as "not matching"), then counted. Writing the conditions inline
+        // repeats them, and DataFusion 55's common-subexpression pass then fails on
+        // `IS TRUE` (nullability mismatch between logical and physical plan).
+        const IN_COARSE: &str = "__sandbox_in_coarse";
+        const IN_FINE: &str = "__sandbox_in_fine";
+        let membership = |filters: &[(Filter, ColumnKind)], name: &str| {
+            when(conjunction(filters), lit(true))
+                .otherwise(lit(false))
+                .map(|e| e.alias(name))
+                .map_err(|e| engine_error(self.kind, e))
+        };
+        let mut projected: Vec<Expr> = columns
+            .iter()
+            .enumerate()
+            .map(|(i, (column, kind))| group_expr(column, *kind).alias(format!("g{i}")))
+            .collect();
+        projected.push(membership(coarse, IN_COARSE)?);
+        projected.push(membership(fine, IN_FINE)?);
         let counted = |condition: Expr| {
             when(condition, lit(1i64))
                 .end()
                 .map(count)
                 .map_err(|e| engine_error(self.kind, e))
         };
+        let in_coarse = ident(IN_COARSE);
+        let in_fine = ident(IN_FINE);
         let aggregates = vec![
             counted(in_coarse.clone().and(in_fine.clone().not()))?.alias("only_coarse"),
             counted(in_fine.clone().and(in_coarse.clone().not()))?.alias("only_fine"),
             counted(in_coarse.clone().and(in_fine.clone()))?.alias("both"),
         ];
-        let groups: Vec<Expr> = columns
-            .iter()
-            .enumerate()
-            .map(|(i, (column, kind))| group_expr(column, *kind).alias(format!("g{i}")))
-            .collect();
+        let groups: Vec<Expr> = (0..columns.len()).map(|i| ident(format!("g{i}"))).collect();
         let frame = self
             .frame
             .clone()
-            .filter(in_coarse.or(in_fine))
+            .select(projected)
+            .and_then(|f| f.filter(in_coarse.or(in_fine)))
             .and_then(|f| f.aggregate(groups, aggregates))
             .map_err(|e| engine_error(self.kind, e))?;
         let batches = frame

@@ -115,7 +115,8 @@ impl PgTable {
                 "{aggregate} AS m{i}, count({}) AS c{i}",
                 quote(column)
             ));
-            measure_names.push(format!("m{i}, c{i}"));
+            measure_names.push(format!("m{i}"));
+            measure_names.push(format!("c{i}"));
         }
         let mut select = keys.clone();
         select.push("count(*) AS n".to_owned());
@@ -131,10 +132,7 @@ impl PgTable {
         returned.push("n".to_owned());
         returned.extend(measure_names.iter().cloned());
         let null_keys: Vec<&str> = key_names.iter().map(|_| "NULL").collect();
-        let null_measures: Vec<&str> = measure_names
-            .iter()
-            .flat_map(|_| ["NULL", "NULL"])
-            .collect();
+        let null_measures: Vec<&str> = measure_names.iter().map(|_| "NULL").collect();
         let mut summary = null_keys;
         summary.push("count(*)");
         summary.extend(null_measures);
