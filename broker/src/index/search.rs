@@ -326,18 +326,21 @@ impl SearchIndex {
             }
             c
         };
-        let mut region_roots = vec![Facet::root()];
-        region_roots.extend(
-            q.regions
-                .iter()
-                .filter(|r| r.len() < 8)
-                .map(|r| region_facet(r)),
-        );
+        // A FacetCollector refuses (panics on) a facet below one it already counts, so the
+        // children of selected regions are counted in separate passes below.
+        let mut selected: Vec<Facet> = q
+            .regions
+            .iter()
+            .filter(|r| r.len() < 8)
+            .map(|r| region_facet(r))
+            .collect();
+        selected.sort();
+        selected.dedup();
         // tantivy implements Collector for tuples of up to four, hence the nesting.
         let facets = (
             (
                 collector("theme", &[Facet::root()]),
-                collector("region", &region_roots),
+                collector("region", &[Facet::root()]),
                 collector("publisher", &[Facet::root()]),
             ),
             (
@@ -383,12 +386,18 @@ impl SearchIndex {
         };
         let ((theme, regions, publisher), (participant_type, license, purpose)) = counts;
         let mut region = Vec::new();
-        for root in &region_roots {
-            for (facet, n) in regions.get(root.clone()) {
+        let mut push_children = |counts: &tantivy::collector::FacetCounts, root: &Facet| {
+            for (facet, n) in counts.get(root.clone()) {
                 if let Some(last) = facet.to_path().last() {
                     region.push(((*last).to_owned(), n));
                 }
             }
+        };
+        push_children(&regions, &Facet::root());
+        for root in &selected {
+            let counts =
+                searcher.search(&query, &collector("region", std::slice::from_ref(root)))?;
+            push_children(&counts, root);
         }
         region.sort_by(|a, b| a.0.cmp(&b.0));
         region.dedup_by(|a, b| a.0 == b.0);
@@ -414,5 +423,96 @@ impl SearchIndex {
     /// Whether the index is empty.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ParticipantType;
+
+    fn summary(id: &str, title: &str, regions: &[&str], themes: &[&str]) -> DatasetSummary {
+        DatasetSummary {
+            id: id.into(),
+            iri: format!("https://a.example/{id}"),
+            participant: "did:web:a.example".into(),
+            participant_type: ParticipantType::Municipality,
+            title: title.into(),
+            description: String::new(),
+            keywords: vec![],
+            themes: themes.iter().map(|s| s.to_string()).collect(),
+            regions: regions.iter().map(|s| s.to_string()).collect(),
+            publisher: "Stadt A/B".into(),
+            licenses: vec!["http://dcat-ap.de/def/licenses/dl-by-de/2.0".into()],
+            purposes: vec![],
+            access_rights: None,
+            modified: None,
+            published_at: chrono::Utc::now(),
+            personal_adjacent: false,
+            template: None,
+            key_terms: vec![],
+        }
+    }
+
+    fn query(text: &str, regions: &[&str]) -> SearchQuery {
+        SearchQuery {
+            text: text.into(),
+            regions: regions.iter().map(|s| s.to_string()).collect(),
+            limit: 10,
+            ..SearchQuery::default()
+        }
+    }
+
+    #[test]
+    fn stemming_regions_and_facets() {
+        let index = SearchIndex::new().expect("index");
+        index
+            .replace_participant(
+                "did:web:a.example",
+                &[
+                    summary("1", "Kommunale Wärmeplanungen", &["09162000"], &["ENER"]),
+                    summary("2", "Schulen", &["09184119"], &["EDUC"]),
+                    summary("3", "Radwege", &["11000000"], &["TRAN"]),
+                ],
+            )
+            .expect("load");
+        assert_eq!(
+            index
+                .search(&query("Wärmeplanung", &[]))
+                .expect("search")
+                .ids,
+            vec!["1"]
+        );
+        assert_eq!(index.search(&query("", &["09"])).expect("search").total, 2);
+        assert_eq!(
+            index.search(&query("", &["09162"])).expect("search").total,
+            1
+        );
+        // nested and repeated selections count without trouble
+        let hits = index
+            .search(&query("", &["09", "09162", "09162", "09184"]))
+            .expect("search");
+        assert_eq!(hits.total, 2);
+        let keys: Vec<&str> = hits.facets.region.iter().map(|(k, _)| k.as_str()).collect();
+        assert_eq!(keys, vec!["09", "09162", "09162000", "09184", "09184119"]);
+        // a value with a slash survives as one facet value
+        let all = index.search(&query("", &[])).expect("search");
+        assert_eq!(all.facets.publisher, vec![("Stadt A/B".to_owned(), 3)]);
+        assert_eq!(
+            all.facets.license[0].0,
+            "http://dcat-ap.de/def/licenses/dl-by-de/2.0"
+        );
+        // odd input is harmless
+        assert_eq!(
+            index
+                .search(&query("\"((( AND OR ~ ^", &[]))
+                .expect("search")
+                .total,
+            0
+        );
+        index
+            .remove_participant("did:web:a.example")
+            .expect("remove");
+        assert!(index.is_empty());
     }
 }
