@@ -7,9 +7,11 @@ pub mod capture;
 pub mod connector;
 pub mod env;
 pub mod identity;
+pub mod messages;
 pub mod peer;
 pub mod pki;
 pub mod ports;
+pub mod tck;
 
 pub use connector::{ConnectorOptions, TCK_AUTHORIZATION, TestConnector, spec_path};
 pub use env::TestEnv;
