@@ -35,6 +35,10 @@ pub(crate) struct InitArgs {
     /// Private key PEM for `--tls-cert`.
     #[arg(long, requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+    /// CA certificate (PEM) that issued `--tls-cert`; `broker participants …` trusts it when it
+    /// calls the admin listener.
+    #[arg(long, requires = "tls_cert")]
+    tls_ca: Option<PathBuf>,
     /// Silence after which a description disappears, in seconds.
     #[arg(long, default_value_t = 30 * 86_400)]
     expire_after_secs: u64,
@@ -83,9 +87,14 @@ pub(crate) fn run(args: InitArgs) -> anyhow::Result<()> {
     } else {
         (args.tls_cert, args.tls_key)
     };
+    let ca = args
+        .tls_ca
+        .as_ref()
+        .map(|c| format!("ca_file = {}\n", toml_string(&c.display().to_string())))
+        .unwrap_or_default();
     let tls = match (&cert, &key) {
         (Some(c), Some(k)) => format!(
-            "cert_file = {}\nkey_file = {}\n",
+            "cert_file = {}\nkey_file = {}\n{ca}",
             toml_string(&c.display().to_string()),
             toml_string(&k.display().to_string())
         ),
