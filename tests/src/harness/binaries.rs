@@ -5,15 +5,17 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The profile directory the running test executable lives in (`target/debug`,
-/// `target/release`, …).
+/// The profile directory the running executable belongs to (`target/debug`,
+/// `target/release`, …): tests live in `target/<profile>/deps`, binaries (benchmarks) in
+/// `target/<profile>`.
 pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("test executable path");
-    // target/<profile>/deps/<test>-<hash>
-    exe.parent()
-        .and_then(|deps| deps.parent())
-        .map(PathBuf::from)
-        .expect("the test executable lives in target/<profile>/deps")
+    let exe = std::env::current_exe().expect("executable path");
+    let dir = exe.parent().map(PathBuf::from).expect("executable folder");
+    if dir.file_name().is_some_and(|n| n == "deps") {
+        dir.parent().map(PathBuf::from).expect("profile folder")
+    } else {
+        dir
+    }
 }
 
 /// The workspace's `target` directory.

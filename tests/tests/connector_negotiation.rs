@@ -1,0 +1,381 @@
+//! Two real connectors over TLS: a data holder offers a dataset under a contract template,
+//! a municipality negotiates; the agreement is finalized, signed by both, stored on both sides
+//! with its German contract text. Also: refusals with reasons the consumer sees, manual
+//! approval, and who may see which offer.
+
+use std::time::Duration;
+
+use contracts::agreement::SignedAgreement;
+use serde_json::{Value, json};
+use sha2::Digest;
+use tests::harness::{ConnectorOptions, Member, TestConnector, TestEnv};
+
+fn template(name: &str) -> String {
+    std::fs::read_to_string(format!(
+        "{}/../contracts/templates/{name}.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("template file")
+}
+
+/// Adds a template, an asset and an offer to `provider`; returns the offer.
+async fn offer(
+    provider: &TestConnector,
+    template_name: &str,
+    asset: Value,
+    visible_to: Value,
+) -> Value {
+    let (status, t) = provider
+        .post_text(
+            "/api/v1/templates",
+            &template(template_name),
+            "text/markdown",
+        )
+        .await;
+    assert!(status == 201, "template: {status} {t}");
+    let (status, a) = provider.post("/api/v1/assets", &asset).await;
+    assert_eq!(status, 201, "asset: {a}");
+    let (status, o) = provider
+        .post(
+            "/api/v1/offers",
+            &json!({"asset_id": a["id"], "template_id": t["id"], "template_version": t["version"], "visible_to": visible_to}),
+        )
+        .await;
+    assert_eq!(status, 201, "offer: {o}");
+    o
+}
+
+fn traffic_asset() -> Value {
+    json!({"id": "verkehrszaehlung-2024", "title": "Verkehrszählung Musterstadt 2024",
+           "description": "Stündliche Zählwerte aller Dauerzählstellen.", "themes": ["TRAN"],
+           "ags": "09162000", "license": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
+           "source": {"file": "/srv/daten/verkehr-2024.csv"}})
+}
+
+async fn negotiate(
+    consumer: &TestConnector,
+    provider: &TestConnector,
+    dataset: &str,
+    purpose: &str,
+) -> String {
+    let (status, n) = consumer
+        .post(
+            "/api/v1/negotiations",
+            &json!({"connector": provider.dsp_base(), "dataset_id": dataset, "purpose": purpose}),
+        )
+        .await;
+    assert_eq!(status, 201, "start: {n}");
+    n["id"].as_str().expect("id").to_owned()
+}
+
+async fn provider_side(provider: &TestConnector, consumer_negotiation: &Value) -> Value {
+    let (_, list) = provider.get("/api/v1/negotiations").await;
+    list.as_array()
+        .expect("list")
+        .iter()
+        .find(|n| n["provider_pid"] == consumer_negotiation["provider_pid"])
+        .cloned()
+        .expect("the provider has the negotiation")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_two_connectors_negotiate_a_finalized_doubly_signed_agreement_over_tls() {
+    let env = TestEnv::new("connector_negotiation_finalized");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+    let consumer = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    let offer = offer(
+        &provider,
+        "mobilitaetsdaten-verkehrsplanung",
+        traffic_asset(),
+        Value::Null,
+    )
+    .await;
+
+    // The consumer sees the offer and its German contract text in the provider's catalog.
+    let (status, catalog) = consumer
+        .post(
+            "/api/v1/catalog/request",
+            &json!({"connector": provider.dsp_base()}),
+        )
+        .await;
+    assert_eq!(status, 200, "{catalog}");
+    env.capture.write("got", &catalog);
+    let listed = &catalog["dataset"][0];
+    assert_eq!(listed["@id"], "verkehrszaehlung-2024");
+    assert_eq!(listed["hasPolicy"][0]["@id"], offer["id"]);
+    let text = listed["hasPolicy"][0]["https://w3id.org/gemeinwohl-datenraum/ns#contractText"]
+        .as_str()
+        .expect("contract text");
+    assert!(text.contains('§'), "a German contract: {text}");
+
+    let id = negotiate(
+        &consumer,
+        &provider,
+        "verkehrszaehlung-2024",
+        "gwd:Verkehrsplanung",
+    )
+    .await;
+    let n = consumer.wait_state(&id, "FINALIZED", 30).await;
+    let p = provider_side(&provider, &n).await;
+    let p = provider
+        .wait_state(p["id"].as_str().expect("id"), "FINALIZED", 30)
+        .await;
+    assert_eq!(p["counterparty"]["id"], consumer.did.as_str());
+    assert_eq!(p["counterparty"]["legal_name"], "Stadt Musterstadt");
+
+    // Both sides store the same agreement, signed by both, with the German contract text.
+    let (_, mine) = consumer.get("/api/v1/agreements").await;
+    let (_, theirs) = provider.get("/api/v1/agreements").await;
+    let (mine, theirs) = (&mine[0], &theirs[0]);
+    assert_eq!(mine["id"], theirs["id"]);
+    assert_eq!(mine["fully_signed"], true, "{mine}");
+    assert_eq!(theirs["fully_signed"], true, "{theirs}");
+    assert_eq!(mine["contract_markdown"], theirs["contract_markdown"]);
+    let signed = SignedAgreement::from_dsp_json(&mine["agreement"]).expect("agreement");
+    signed
+        .verify(&provider.public_key(), &consumer.public_key())
+        .expect("both signatures verify");
+    assert_eq!(signed.agreement.provider(), provider.did);
+    assert_eq!(signed.agreement.consumer(), consumer.did);
+    let markdown = mine["contract_markdown"].as_str().expect("text");
+    assert_eq!(
+        signed.agreement.contract.contract_sha256,
+        hex::encode(sha2::Sha256::digest(markdown.as_bytes()))
+    );
+    let theirs_signed = SignedAgreement::from_dsp_json(&theirs["agreement"]).expect("agreement");
+    assert_eq!(
+        theirs_signed.canonical_bytes().expect("JCS"),
+        signed.canonical_bytes().expect("JCS")
+    );
+
+    // The contract text is served as Markdown, and the CLI lists the agreement.
+    let agreement_id = mine["id"].as_str().expect("id");
+    let r = env
+        .http
+        .get(format!(
+            "https://localhost:{}/api/v1/agreements/{agreement_id}/contract",
+            consumer.management_port
+        ))
+        .bearer_auth(&consumer.token)
+        .send()
+        .await
+        .expect("contract");
+    assert_eq!(r.headers()["content-type"], "text/markdown; charset=utf-8");
+    assert_eq!(r.text().await.expect("text"), markdown);
+    let (ok, out, err) = consumer.cli(&["agreements", "list"]);
+    assert!(ok && out.contains(agreement_id), "{out}{err}");
+    let (ok, out, err) = consumer.cli(&["agreements", "contract", agreement_id]);
+    assert!(ok && out == markdown, "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_refusals_reach_the_consumer_with_the_evaluation_reasons() {
+    let env = TestEnv::new("connector_negotiation_refused");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+    let company = TestConnector::start(&env, ConnectorOptions::company("firma")).await;
+    let town = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    offer(
+        &provider,
+        "mobilitaetsdaten-verkehrsplanung",
+        traffic_asset(),
+        Value::Null,
+    )
+    .await;
+
+    // Only municipalities and public bodies: a company is refused, with the reason.
+    let id = negotiate(
+        &company,
+        &provider,
+        "verkehrszaehlung-2024",
+        "gwd:Verkehrsplanung",
+    )
+    .await;
+    let n = company.wait_state(&id, "TERMINATED", 30).await;
+    assert_eq!(n["termination"]["by"], "provider", "{n}");
+    assert_eq!(n["termination"]["code"], "policy_denied");
+    let reasons: Vec<&str> = n["termination"]["reasons"]
+        .as_array()
+        .expect("reasons")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        reasons.len() >= 2,
+        "German and English reasons: {reasons:?}"
+    );
+    assert!(
+        reasons.iter().any(|r| r.contains("Gemeinde")
+            || r.contains("Kommune")
+            || r.contains("öffentliche Stelle")),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons
+            .iter()
+            .any(|r| r.contains("municipalit") || r.contains("public bod")),
+        "{reasons:?}"
+    );
+    // The CLI shows them.
+    let (ok, out, _) = company.cli(&["negotiations", "show", &id]);
+    assert!(ok && out.contains("terminated by provider"), "{out}");
+
+    // A purpose outside the offer is refused with a reason naming it.
+    let id = negotiate(&town, &provider, "verkehrszaehlung-2024", "dpv:Advertising").await;
+    let n = town.wait_state(&id, "TERMINATED", 30).await;
+    let reasons = n["termination"]["reasons"].to_string();
+    assert!(
+        reasons.contains("Werbung") && reasons.contains("Advertising"),
+        "{reasons}"
+    );
+
+    // The provider keeps its evaluation for its operators.
+    let (_, list) = provider.get("/api/v1/negotiations?state=TERMINATED").await;
+    assert_eq!(list.as_array().map(Vec::len), Some(2));
+    assert!(
+        list.as_array()
+            .expect("list")
+            .iter()
+            .all(|n| n["evaluation"]["permitted"] == false)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_manual_approval_waits_for_the_operator() {
+    let env = TestEnv::new("connector_negotiation_manual");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("gesundheitsamt")).await;
+    let consumer = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    let asset = json!({"id": "schuleingangsuntersuchungen", "title": "Schuleingangsuntersuchungen 2019–2024",
+        "themes": ["HEAL", "EDUC"], "ags": "09162000", "personal_adjacent": true});
+    offer(
+        &provider,
+        "sandbox-schul-und-gesundheitsdaten",
+        asset,
+        Value::Null,
+    )
+    .await;
+
+    let first = negotiate(
+        &consumer,
+        &provider,
+        "schuleingangsuntersuchungen",
+        "gwd:Schulentwicklungsplanung",
+    )
+    .await;
+    let second = negotiate(
+        &consumer,
+        &provider,
+        "schuleingangsuntersuchungen",
+        "gwd:Schulentwicklungsplanung",
+    )
+    .await;
+    // Both wait on the provider; nothing is agreed without the operator.
+    let waiting = loop {
+        let (_, list) = provider.get("/api/v1/negotiations?waiting=true").await;
+        if list.as_array().map(Vec::len) == Some(2) {
+            break list;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert!(
+        waiting
+            .as_array()
+            .expect("list")
+            .iter()
+            .all(|n| n["waiting"] == "approval" && n["state"] == "REQUESTED")
+    );
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (_, n) = consumer.get(&format!("/api/v1/negotiations/{first}")).await;
+    assert_eq!(n["state"], "REQUESTED");
+
+    let (_, c1) = consumer.get(&format!("/api/v1/negotiations/{first}")).await;
+    let (_, c2) = consumer
+        .get(&format!("/api/v1/negotiations/{second}"))
+        .await;
+    let p1 = provider_side(&provider, &c1).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let p2 = provider_side(&provider, &c2).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+
+    // Approve the first (through the CLI), reject the second with a reason.
+    let (ok, out, err) = provider.cli(&["negotiations", "approve", &p1]);
+    assert!(ok, "{out}{err}");
+    consumer.wait_state(&first, "FINALIZED", 30).await;
+    provider.wait_state(&p1, "FINALIZED", 30).await;
+    let (status, _) = provider
+        .post(&format!("/api/v1/negotiations/{p2}/reject"), &json!({"reasons": ["Derzeit keine Kapazität für die Begleitung.", "No capacity at present."]}))
+        .await;
+    assert_eq!(status, 200);
+    let n = consumer.wait_state(&second, "TERMINATED", 30).await;
+    assert_eq!(
+        n["termination"]["reasons"][0],
+        "Derzeit keine Kapazität für die Begleitung."
+    );
+
+    // Deciding twice is refused with a clear conflict.
+    let (status, e) = provider
+        .post(&format!("/api/v1/negotiations/{p1}/approve"), &json!({}))
+        .await;
+    assert_eq!(status, 409, "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_offers_are_visible_only_to_the_participants_their_policy_admits() {
+    let env = TestEnv::new("connector_negotiation_visibility");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+    let company = TestConnector::start(&env, ConnectorOptions::company("firma")).await;
+    let town = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    let mut other_town_opts = ConnectorOptions::municipality("anderstadt");
+    other_town_opts.member = Member::municipality("Stadt Anderstadt", "05315000");
+    let other_town = TestConnector::start(&env, other_town_opts).await;
+    offer(
+        &provider,
+        "mobilitaetsdaten-verkehrsplanung",
+        traffic_asset(),
+        json!({"participant_types": ["Municipality"], "regions": ["09"]}),
+    )
+    .await;
+
+    let datasets = |c: Value| c["dataset"].as_array().map(Vec::len).unwrap_or(0);
+    let (_, cat) = town
+        .post(
+            "/api/v1/catalog/request",
+            &json!({"connector": provider.dsp_base()}),
+        )
+        .await;
+    assert_eq!(datasets(cat), 1, "a Bavarian municipality sees it");
+    let (_, cat) = company
+        .post(
+            "/api/v1/catalog/request",
+            &json!({"connector": provider.dsp_base()}),
+        )
+        .await;
+    assert_eq!(datasets(cat), 0, "a company does not");
+    let (_, cat) = other_town
+        .post(
+            "/api/v1/catalog/request",
+            &json!({"connector": provider.dsp_base()}),
+        )
+        .await;
+    assert_eq!(
+        datasets(cat),
+        0,
+        "a municipality outside the region does not"
+    );
+
+    // Asking for it directly does not help, and the answer gives no hint it exists.
+    let (status, e) = company
+        .post(
+            "/api/v1/negotiations",
+            &json!({"connector": provider.dsp_base(), "dataset_id": "verkehrszaehlung-2024"}),
+        )
+        .await;
+    assert_eq!(status, 502, "{e}");
+    assert!(
+        e["message"].as_str().is_some_and(|m| m.contains("404")),
+        "{e}"
+    );
+}
