@@ -101,7 +101,8 @@ async fn the_dataset_page_shows_the_terms_and_how_to_request_them() {
         "Keine Weitergabe an Dritte",
         "GW-6",
         "So fordern Sie die Daten an",
-        "connector negotiate --provider https://stadtwerke.example/dsp",
+        "connector negotiate --connector https://stadtwerke.example/dsp --did did:web:stadtwerke.example",
+        "Die Nutzung endet spätestens nach 12 Monaten",
         "Stadtwerke Musterstadt GmbH",
     ] {
         assert!(text.contains(expected), "missing {expected:?}");

@@ -8,6 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 use super::AppState;
 use super::error::{ApiResult, status_and_code};
 use super::search::{MAX_DEPTH, parse_params};
+use contracts::template::{ParamType, ParamValue};
+
 use crate::error::BrokerError;
 use crate::index::DatasetSummary;
 use crate::labels;
@@ -283,6 +285,8 @@ struct DatasetTemplate {
     charta_version: String,
     principles: Vec<(String, String, String)>,
     endpoint: String,
+    did: String,
+    purpose: String,
 }
 
 /// `GET /datasets/{id}`
@@ -296,10 +300,28 @@ pub(crate) async fn handle_dataset(
         })?;
         let p = state.participant(&d.participant)?;
         let charta = state.authority().charta();
+        // GW-3's wording names the duration: the offer's, in the dative as contracts write it.
+        let duration = d
+            .max_duration
+            .as_deref()
+            .and_then(|t| ParamValue::parse(ParamType::Duration, t).ok())
+            .map(|v| v.prose(charta.purposes()))
+            .unwrap_or_else(|| "der vereinbarten Nutzungsdauer".to_owned());
         let principles = charta
             .applicable(d.personal_adjacent)
-            .map(|p| (p.id.clone(), p.title.clone(), p.wording.clone()))
+            .map(|p| {
+                (
+                    p.id.clone(),
+                    p.title.clone(),
+                    p.wording.replace("{{dauer}}", &duration),
+                )
+            })
             .collect();
+        let purpose = d
+            .purposes
+            .first()
+            .map(|p| format!(" --purpose {p}"))
+            .unwrap_or_default();
         let card = card(&d);
         Ok(render(DatasetTemplate {
             participant_url: format!("/participants/{}", super::path_segment(&p.did)),
@@ -318,6 +340,8 @@ pub(crate) async fn handle_dataset(
             charta_version: charta.version().to_owned(),
             principles,
             endpoint: p.connector_endpoint.clone(),
+            did: p.did.clone(),
+            purpose,
             d,
         }))
     })())

@@ -451,6 +451,7 @@ mod tests {
             personal_adjacent: false,
             template: None,
             key_terms: vec![],
+            max_duration: None,
         }
     }
 

@@ -58,6 +58,8 @@ pub struct DatasetSummary {
     pub template: Option<TemplateRef>,
     /// The offered policy's key terms in German (purposes, duration, k, …).
     pub key_terms: Vec<String>,
+    /// The longest use the offer allows (`odrl:elapsedTime`, ISO 8601 duration), if it says.
+    pub max_duration: Option<String>,
 }
 
 /// The contract template a dataset is offered under.
@@ -304,7 +306,11 @@ fn summarize_one<'a>(
     let personal_adjacent = graph
         .objects_for_subject_predicate(node, gwd::PERSONAL_ADJACENT)
         .any(|o| matches!(o, TermRef::Literal(l) if l.value() == "true" || l.value() == "1"));
-    let (purposes, key_terms) = policy_terms(graph, node, stop);
+    let PolicyTerms {
+        purposes,
+        key_terms,
+        max_duration,
+    } = policy_terms(graph, node, stop);
     DatasetSummary {
         id: dataset_id(iri),
         iri: iri.to_owned(),
@@ -324,6 +330,7 @@ fn summarize_one<'a>(
         personal_adjacent,
         template: template_ref(graph, node),
         key_terms,
+        max_duration,
     }
 }
 
@@ -369,8 +376,9 @@ fn policy_terms<'a>(
     graph: &'a Graph,
     dataset: NamedOrBlankNodeRef<'a>,
     stop: &HashSet<NamedOrBlankNodeRef<'a>>,
-) -> (Vec<String>, Vec<String>) {
+) -> PolicyTerms {
     let mut purposes = BTreeSet::new();
+    let mut max_duration = None;
     let mut terms = crate::index::terms::KeyTerms::default();
     for policy in nodes(graph, dataset, odrl::HAS_POLICY) {
         for n in reachable(graph, policy, stop) {
@@ -380,6 +388,9 @@ fn policy_terms<'a>(
                 let values = operand_iris(graph, n);
                 if left == odrl::PURPOSE {
                     purposes.extend(values.iter().cloned());
+                }
+                if left == odrl::ELAPSED_TIME && max_duration.is_none() {
+                    max_duration = values.first().cloned();
                 }
                 terms.add_constraint(left.as_str(), &values);
             }
@@ -396,7 +407,18 @@ fn policy_terms<'a>(
             }
         }
     }
-    (purposes.into_iter().collect(), terms.into_lines())
+    PolicyTerms {
+        purposes: purposes.into_iter().collect(),
+        key_terms: terms.into_lines(),
+        max_duration,
+    }
+}
+
+/// What the offered policies say, in short.
+struct PolicyTerms {
+    purposes: Vec<String>,
+    key_terms: Vec<String>,
+    max_duration: Option<String>,
 }
 
 /// The description of one dataset in its participant's graph: every triple reachable from it,
