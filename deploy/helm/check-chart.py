@@ -92,10 +92,23 @@ def check_manifests(scenario: str, values: dict, manifests: dict[str, str]) -> l
             for key, text in doc.get("data", {}).items():
                 if key.endswith(".toml"):
                     try:
-                        tomllib.loads(text)
+                        config = tomllib.loads(text)
                     except tomllib.TOMLDecodeError as e:
                         fail(scenario, f"ConfigMap {doc['metadata']['name']} {key}: not TOML: {e}")
+                        continue
+                    check_tls(scenario, values, key.removesuffix(".toml"), config)
     return [d for _, d in docs]
+
+
+def check_tls(scenario: str, values: dict, component: str, config: dict) -> None:
+    """TLS at the pod exactly when tls.secretName is set (the probes' scheme follows it)."""
+    tls = config.get("tls", {})
+    proxied = tls.get("behind_proxy" if component == "broker" else "terminated_by_proxy", False)
+    secret = values[component]["tls"]["secretName"]
+    if secret and (proxied or not str(tls.get("cert_file", "")).startswith("/etc/dataspace/tls/")):
+        fail(scenario, f"{component}: tls.secretName is set, but the configuration does not read /etc/dataspace/tls/")
+    if not secret and not proxied:
+        fail(scenario, f"{component}: no tls.secretName, but the configuration does not say a proxy ends TLS")
 
 
 def check_statefulset(scenario: str, values: dict, sts: dict, rendered: set) -> None:
@@ -176,6 +189,7 @@ def main() -> int:
                        "ingress": {"enabled": True, "className": "nginx", "tlsSecretName": "broker-ingress-tls"},
                        "config": defaults["broker"]["config"].replace('cert_file = "/etc/dataspace/tls/tls.crt"\nkey_file = "/etc/dataspace/tls/tls.key"', "behind_proxy = true")},
             "connector": {"enabled": True, "secret": {"existingSecret": "musterstadt-keys"}, "tls": {"secretName": ""},
+                          "config": defaults["connector"]["config"].replace('cert_file = "/etc/dataspace/tls/tls.crt"\nkey_file = "/etc/dataspace/tls/tls.key"', "terminated_by_proxy = true"),
                           "trust": {"authorityKey": AUTHORITY_JWK, "caBundle": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"},
                           "ingress": {"enabled": True, "tlsSecretName": "musterstadt-ingress-tls"},
                           "extraVolumes": [{"name": "daten", "persistentVolumeClaim": {"claimName": "daten", "readOnly": True}}],
@@ -183,8 +197,8 @@ def main() -> int:
             "imagePullSecrets": [{"name": "regcred"}], "fullnameOverride": "datenraum", "commonLabels": {"team": "it"}}, 8),
     }
     proxied = scenarios["both, existing Secrets, Ingress, TLS at the proxy, CA bundle, extra volumes"][0]
-    if "behind_proxy = true" not in proxied["broker"]["config"]:
-        fail("scenario set-up", "the broker config of the proxy scenario was not rewritten")
+    if "behind_proxy = true" not in proxied["broker"]["config"] or "terminated_by_proxy = true" not in proxied["connector"]["config"]:
+        fail("scenario set-up", "the configurations of the proxy scenario were not rewritten")
     for scenario, (overrides, expected) in scenarios.items():
         before = len(failures)
         values = deep_merge(defaults, overrides)
