@@ -67,6 +67,8 @@ pub struct App {
     pub negotiations: Negotiations,
     /// Checks callers' tokens.
     pub verifier: Arc<CallerVerifier>,
+    /// The pinned authority key.
+    pub authority_key: PublicKey,
     /// Calls other connectors.
     pub client: DspClient,
     /// Outgoing messages.
@@ -165,9 +167,10 @@ impl App {
         } else {
             None
         };
+        let authority_key = authority_key(&config)?;
         let verifier = Arc::new(CallerVerifier::new(
             &identity.did,
-            authority_key(&config)?,
+            authority_key.clone(),
             accepted,
             config.trust.clock_leeway_secs,
             tck_identity,
@@ -226,6 +229,7 @@ impl App {
             assets,
             negotiations,
             verifier,
+            authority_key,
             client,
             outbox,
             terms,

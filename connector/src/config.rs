@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file could not be read.
-    #[error("cannot read configuration file {path}: {source}")]
+    #[error("cannot read configuration file {path}")]
     Read {
         /// The file.
         path: PathBuf,
@@ -204,6 +204,18 @@ pub struct TrustConfig {
     /// Tolerated clock difference between participants.
     #[serde(default = "default_leeway")]
     pub clock_leeway_secs: u64,
+    /// The authority's revocation list (a status list credential, e.g. the broker's
+    /// `https://broker.example/api/v1/status-list`). When set, the connector fetches it
+    /// periodically and refuses callers whose membership is revoked.
+    #[serde(default)]
+    pub status_list_url: Option<String>,
+    /// How often the revocation list is fetched, in seconds.
+    #[serde(default = "default_status_refresh")]
+    pub status_list_refresh_secs: u64,
+}
+
+fn default_status_refresh() -> u64 {
+    60
 }
 
 fn default_token_lifetime() -> u64 {
@@ -491,6 +503,16 @@ impl Config {
         }
         if self.trust.clock_leeway_secs > 120 {
             return Err(invalid("trust.clock_leeway_secs", "at most 120 seconds"));
+        }
+        if let Some(url) = &self.trust.status_list_url {
+            reqwest::Url::parse(url)
+                .map_err(|e| invalid("trust.status_list_url", format!("not a URL: {e}")))?;
+        }
+        if !(5..=86_400).contains(&self.trust.status_list_refresh_secs) {
+            return Err(invalid(
+                "trust.status_list_refresh_secs",
+                "between 5 seconds and a day",
+            ));
         }
         if self.trust.accepted_charta.is_empty() {
             return Err(invalid(

@@ -48,7 +48,7 @@ pub enum InitError {
     #[error("{0}")]
     Invalid(String),
     /// A file operation failed.
-    #[error("{path}: {source}")]
+    #[error("{path}")]
     Io {
         /// The file.
         path: PathBuf,

@@ -513,7 +513,8 @@ async fn import(api: &ManagementClient, args: &ImportArgs) -> Result<()> {
             let origin = chunk.get(index).map(|(o, _)| o.as_str()).unwrap_or("?");
             if item["status"] == "error" {
                 failed += 1;
-                bar.println(format!("{origin}: refused — {}", text(item, "message")));
+                let line = format!("{origin}: refused — {}", text(item, "message"));
+                bar.suspend(|| println!("{line}"));
             } else {
                 stored += 1;
             }

@@ -36,6 +36,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
     )
     .with_handler(ProcessKind::Negotiation, Arc::new(app.negotiations.clone()));
     let dispatcher = tokio::spawn(dispatcher.run(shutdown.clone()));
+    if let Some(url) = app.config.trust.status_list_url.clone() {
+        info!(%url, "Keeping the revocation list current");
+        tokio::spawn(crate::trust::revocation::keep_current(
+            app.client.clone(),
+            url,
+            app.authority_key.clone(),
+            app.config.trust.authority_did.clone(),
+            app.verifier.clone(),
+            std::time::Duration::from_secs(app.config.trust.status_list_refresh_secs),
+            shutdown.clone(),
+        ));
+    }
     app.ready.store(true, Ordering::Release);
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,

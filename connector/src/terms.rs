@@ -181,41 +181,9 @@ impl Terms {
         role: contracts::agreement::Role,
         key: &PublicKey,
     ) -> Result<(), TermsError> {
-        let party = match role {
-            contracts::agreement::Role::Provider => signed.agreement.provider(),
-            _ => signed.agreement.consumer(),
-        };
-        let mut sigs = signed.signatures.iter().filter(|s| s.role == role);
-        let sig = sigs.next().ok_or_else(|| {
-            TermsError(format!(
-                "the {} has not signed the agreement",
-                role.as_str()
-            ))
-        })?;
-        if sigs.next().is_some() {
-            return Err(TermsError(format!(
-                "the {} signed more than once",
-                role.as_str()
-            )));
-        }
-        if vocab::did::did_of_did_url(&sig.kid) != party {
-            return Err(TermsError(format!(
-                "the {} signature is by {}, not by {party}",
-                role.as_str(),
-                sig.kid
-            )));
-        }
-        let bytes = signed
-            .canonical_bytes()
-            .map_err(|e| TermsError(e.to_string()))?;
-        key.verify_detached(&sig.jws, &bytes)
-            .map(|_| ())
-            .map_err(|e| {
-                TermsError(format!(
-                    "the {} signature does not verify: {e}",
-                    role.as_str()
-                ))
-            })
+        signed
+            .verify_party(role, key)
+            .map_err(|e| TermsError(e.to_string()))
     }
 
     /// Adds this party's signature.

@@ -9,7 +9,7 @@ use super::{DspMessage, DspParseError, context};
 /// The IRI of the extension member carrying a party's detached JWS over an agreement. DSP does
 /// not define agreement signatures; a full IRI keeps the member unambiguous for JSON-LD
 /// processors and the message valid against the DSP schemas.
-pub const SIGNATURE_MEMBER: &str = "https://w3id.org/kommunaler-datenraum/ns#agreementSignature";
+pub const SIGNATURE_MEMBER: &str = "https://w3id.org/gemeinwohl-datenraum/ns#agreementSignature";
 
 /// The states of a contract negotiation.
 #[derive(

@@ -262,6 +262,9 @@ impl Negotiation {
 
     /// Terminates with reasons (the caller has checked the transition).
     pub fn set_terminated(&mut self, by: TerminatedBy, code: Option<String>, reasons: Vec<String>) {
+        if self.state != NegotiationState::Terminated {
+            crate::metrics::record_transition(self.role.as_str(), "TERMINATED");
+        }
         self.state = NegotiationState::Terminated;
         self.waiting = None;
         self.termination = Some(Termination {
@@ -271,7 +274,6 @@ impl Negotiation {
             at_ms: now_ms(),
         });
         self.touch();
-        crate::metrics::record_transition(self.role.as_str(), "TERMINATED");
     }
 }
 

@@ -2,6 +2,7 @@
 //! tokens of callers.
 
 mod issuer;
+pub mod revocation;
 mod verifier;
 
 pub use issuer::{MAX_TOKEN_LIFETIME_SECS, MEMBERSHIP_CLAIM, TokenIssuer};

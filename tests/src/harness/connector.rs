@@ -413,6 +413,52 @@ impl TestConnector {
     }
 }
 
+/// A cloneable handle on a connector's management API (for concurrent workers).
+#[derive(Clone, Debug)]
+pub struct ManagementHandle {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl ManagementHandle {
+    /// A management GET.
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        let r = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .expect("GET");
+        TestConnector::read(r).await
+    }
+
+    /// A management POST.
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .json(body)
+            .send()
+            .await
+            .expect("POST");
+        TestConnector::read(r).await
+    }
+}
+
+impl TestConnector {
+    /// A handle on the management API that can move into tasks.
+    pub fn handle(&self) -> ManagementHandle {
+        ManagementHandle {
+            http: self.http.clone(),
+            base: format!("https://localhost:{}", self.management_port),
+            token: self.token.clone(),
+        }
+    }
+}
+
 impl Drop for TestConnector {
     fn drop(&mut self) {
         self.kill9();
