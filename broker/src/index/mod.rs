@@ -3,6 +3,7 @@
 //! the [`Catalog`] changes them together, one participant at a time.
 
 mod graph;
+mod policy;
 mod search;
 mod summary;
 pub mod terms;
