@@ -202,10 +202,11 @@ impl Authority {
             .cached
             .lock()
             .map_err(|_| BrokerError::Authority("status list cache lock poisoned".into()))?;
-        if let Some(c) = cache.as_ref() {
-            if c.revoked == revoked && c.expires_at - now > self.status_list_validity_secs / 4 {
-                return Ok(c.jwt.clone());
-            }
+        if let Some(c) = cache.as_ref()
+            && c.revoked == revoked
+            && c.expires_at - now > self.status_list_validity_secs / 4
+        {
+            return Ok(c.jwt.clone());
         }
         let entries = revoked.last().map(|m| *m as usize + 1).unwrap_or(0);
         let mut list = StatusList::new(self.status_list_url.clone(), entries);

@@ -316,10 +316,10 @@ impl BrokerConfig {
 
     /// The admin token: `BROKER_ADMIN_TOKEN`, else the first line of `admin.token_file`.
     pub fn admin_token(&self) -> Result<String, BrokerError> {
-        if let Ok(token) = std::env::var(ADMIN_TOKEN_ENV) {
-            if !token.trim().is_empty() {
-                return Ok(token.trim().to_owned());
-            }
+        if let Ok(token) = std::env::var(ADMIN_TOKEN_ENV)
+            && !token.trim().is_empty()
+        {
+            return Ok(token.trim().to_owned());
         }
         let text = std::fs::read_to_string(&self.admin.token_file).map_err(|e| {
             BrokerError::Config(format!(

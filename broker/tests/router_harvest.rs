@@ -6,7 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use common::*;
 
 const VALIDATOR: &str = concat!(

@@ -197,14 +197,12 @@ impl Broker {
                     continue;
                 }
                 // Links to datasets of other pages would leave untyped dataset references.
-                if let Term::NamedNode(o) = &t.object {
-                    if o.as_str() != d.iri
-                        && !on_page.contains(o.as_str())
-                        && (t.predicate == dcat::SERVES_DATASET
-                            || t.predicate == dcat::DATASET_PROP)
-                    {
-                        continue;
-                    }
+                if let Term::NamedNode(o) = &t.object
+                    && o.as_str() != d.iri
+                    && !on_page.contains(o.as_str())
+                    && (t.predicate == dcat::SERVES_DATASET || t.predicate == dcat::DATASET_PROP)
+                {
+                    continue;
                 }
                 g.insert(&t);
             }

@@ -199,8 +199,8 @@ impl Broker {
     pub fn join(&self, request: JoinRequest) -> Result<JoinOutcome, BrokerError> {
         let candidate = request.into_pending(self)?;
         let _guard = self.lock_writes()?;
-        match self.store.participant(&candidate.did)? {
-            Some(existing) => match existing.status {
+        if let Some(existing) = self.store.participant(&candidate.did)? {
+            match existing.status {
                 ParticipantStatus::Pending if same_request(&existing, &candidate) => {
                     return Ok(JoinOutcome::Pending(existing));
                 }
@@ -218,8 +218,7 @@ impl Broker {
                 }
                 ParticipantStatus::Revoked => return Err(BrokerError::Revoked(candidate.did)),
                 ParticipantStatus::Rejected => {}
-            },
-            None => {}
+            }
         }
         self.store.put_participant(&candidate)?;
         tracing::info!(did = %candidate.did, "join request stored");

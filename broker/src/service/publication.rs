@@ -108,10 +108,10 @@ impl Broker {
                 reason: format!("{iat} lies in the future (broker time {now})"),
             });
         }
-        if let Some(last) = self.store.last_iat(did)? {
-            if iat <= last {
-                return Err(BrokerError::Replay { iat, last });
-            }
+        if let Some(last) = self.store.last_iat(did)?
+            && iat <= last
+        {
+            return Err(BrokerError::Replay { iat, last });
         }
         Ok(iat)
     }

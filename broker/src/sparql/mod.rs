@@ -210,12 +210,11 @@ impl SparqlEndpoint {
                         token.cancel();
                         return Err(self.timeout_error());
                     }
-                    if let (Some(base), Some(now)) = (baseline, memory::resident_bytes()) {
-                        if now.saturating_sub(base) > self.memory_limit_bytes {
+                    if let (Some(base), Some(now)) = (baseline, memory::resident_bytes())
+                        && now.saturating_sub(base) > self.memory_limit_bytes {
                             token.cancel();
                             return Err(BrokerError::QueryMemory(self.memory_limit_bytes / (1024 * 1024)));
                         }
-                    }
                 }
             }
         }

@@ -102,13 +102,13 @@ fn check_iat(
     did: &str,
     iat: i64,
 ) -> Result<(), ConflictableTransactionError<BrokerError>> {
-    if let Some(last) = iats.get(did.as_bytes())?.as_deref().and_then(iat_from) {
-        if iat <= last {
-            return Err(ConflictableTransactionError::Abort(BrokerError::Replay {
-                iat,
-                last,
-            }));
-        }
+    if let Some(last) = iats.get(did.as_bytes())?.as_deref().and_then(iat_from)
+        && iat <= last
+    {
+        return Err(ConflictableTransactionError::Abort(BrokerError::Replay {
+            iat,
+            last,
+        }));
     }
     iats.insert(did.as_bytes(), &iat_bytes(iat))?;
     Ok(())
