@@ -78,10 +78,10 @@ pub fn read_private_key(path: &Path, kid: &str) -> Result<SigningKey, IdentityEr
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        if let Ok(meta) = std::fs::metadata(path) {
-            if meta.permissions().mode() & 0o077 != 0 {
-                tracing::warn!(path = %path.display(), "the private key file is readable by others; run: chmod 600 {}", path.display());
-            }
+        if let Ok(meta) = std::fs::metadata(path)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            tracing::warn!(path = %path.display(), "the private key file is readable by others; run: chmod 600 {}", path.display());
         }
     }
     SigningKey::from_jwk_json(&text, Some(kid)).map_err(|e| IdentityError::Key {

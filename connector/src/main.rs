@@ -758,12 +758,12 @@ fn negotiation_summary(n: &Value) -> String {
             s.push_str(&format!("    - {}\n", r.as_str().unwrap_or_default()));
         }
     }
-    if let Some(e) = n.get("evaluation").filter(|e| !e.is_null()) {
-        if e["permitted"] == json!(false) {
-            s.push_str("  evaluation: denied\n");
-            for r in e["reasons_de"].as_array().into_iter().flatten() {
-                s.push_str(&format!("    - {}\n", r.as_str().unwrap_or_default()));
-            }
+    if let Some(e) = n.get("evaluation").filter(|e| !e.is_null())
+        && e["permitted"] == json!(false)
+    {
+        s.push_str("  evaluation: denied\n");
+        for r in e["reasons_de"].as_array().into_iter().flatten() {
+            s.push_str(&format!("    - {}\n", r.as_str().unwrap_or_default()));
         }
     }
     s.push_str("  history:\n");

@@ -454,13 +454,13 @@ pub fn check_pids(
             "does not match the negotiation this message was sent to",
         ));
     }
-    if let Some(expected) = expected_provider_pid {
-        if message_provider_pid != expected {
-            return Err(DspParseError::new(
-                "providerPid",
-                "does not match the negotiation this message was sent to",
-            ));
-        }
+    if let Some(expected) = expected_provider_pid
+        && message_provider_pid != expected
+    {
+        return Err(DspParseError::new(
+            "providerPid",
+            "does not match the negotiation this message was sent to",
+        ));
     }
     Ok(())
 }

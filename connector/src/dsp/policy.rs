@@ -248,15 +248,14 @@ impl Agreement {
         let assigner = obj.req_id("assigner")?.to_owned();
         let assignee = obj.req_id("assignee")?.to_owned();
         let timestamp = obj.opt_str("timestamp")?.map(str::to_owned);
-        if let Some(ts) = &timestamp {
-            if chrono::DateTime::parse_from_rfc3339(ts).is_err()
-                && chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.f").is_err()
-            {
-                return Err(DspParseError::new(
-                    obj.path_of("timestamp"),
-                    format!("{ts:?} is not an xsd:dateTime"),
-                ));
-            }
+        if let Some(ts) = &timestamp
+            && chrono::DateTime::parse_from_rfc3339(ts).is_err()
+            && chrono::NaiveDateTime::parse_from_str(ts, "%Y-%m-%dT%H:%M:%S%.f").is_err()
+        {
+            return Err(DspParseError::new(
+                obj.path_of("timestamp"),
+                format!("{ts:?} is not an xsd:dateTime"),
+            ));
         }
         Ok(Self {
             id,

@@ -128,3 +128,58 @@ where
     .with_graceful_shutdown(async move { shutdown.cancelled().await })
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trailing_slashes_are_removed_before_routing() {
+        let r = normalize_path(
+            axum::http::Request::builder()
+                .uri("/dsp/negotiations/x/offers/")
+                .body(())
+                .expect("request"),
+        );
+        assert_eq!(r.uri().path(), "/dsp/negotiations/x/offers");
+        let r = normalize_path(
+            axum::http::Request::builder()
+                .uri("/a//?q=1")
+                .body(())
+                .expect("request"),
+        );
+        assert_eq!(r.uri(), "/a?q=1");
+        let r = normalize_path(
+            axum::http::Request::builder()
+                .uri("/")
+                .body(())
+                .expect("request"),
+        );
+        assert_eq!(r.uri().path(), "/");
+    }
+
+    #[test]
+    fn error_bodies_are_the_protocol_error_types() {
+        use error::{Area, ErrorContext};
+        let mut ctx = ErrorContext::new(Area::Negotiation);
+        ctx.learn(&serde_json::json!({"providerPid": "p"}));
+        let body = ctx
+            .error(axum::http::StatusCode::BAD_REQUEST, "x", "why")
+            .body();
+        assert_eq!(body["@type"], "ContractNegotiationError");
+        assert_eq!(body["providerPid"], "p");
+        assert_eq!(body["consumerPid"], "");
+        assert_eq!(body["reason"][0], "why");
+        let auth = ctx.auth(crate::trust::AuthError::Missing);
+        assert_eq!(auth.status, axum::http::StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            auth.body()["providerPid"],
+            "",
+            "no pid is echoed to an unauthenticated caller"
+        );
+        let t = ErrorContext::new(Area::Transfer).not_found().body();
+        assert_eq!(t["@type"], "TransferError");
+        let c = ErrorContext::new(Area::Catalog).not_found().body();
+        assert_eq!(c["@type"], "CatalogError");
+    }
+}

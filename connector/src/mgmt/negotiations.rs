@@ -36,18 +36,19 @@ pub async fn list(
     State(app): State<Arc<App>>,
     Query(filter): Query<ListFilter>,
 ) -> Result<Json<Vec<Negotiation>>, ApiError> {
-    if let Some(s) = &filter.state {
-        if crate::dsp::negotiation::NegotiationState::parse(s).is_none() {
-            return Err(ApiError::invalid(
-                "state",
-                format!("{s:?} is not a negotiation state"),
-            ));
-        }
+    if let Some(s) = &filter.state
+        && crate::dsp::negotiation::NegotiationState::parse(s).is_none()
+    {
+        return Err(ApiError::invalid(
+            "state",
+            format!("{s:?} is not a negotiation state"),
+        ));
     }
-    if let Some(r) = &filter.role {
-        if r != "provider" && r != "consumer" {
-            return Err(ApiError::invalid("role", "provider or consumer"));
-        }
+    if let Some(r) = &filter.role
+        && r != "provider"
+        && r != "consumer"
+    {
+        return Err(ApiError::invalid("role", "provider or consumer"));
     }
     let all = app.negotiations.list()?;
     Ok(Json(

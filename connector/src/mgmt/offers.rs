@@ -57,13 +57,13 @@ pub async fn add_template(
         return Err(ApiError::invalid("<template>", errors.join("\n")));
     }
     let version = template.version_string();
-    if let Some(existing) = app.assets.template(&template.id, &version)? {
-        if existing.sha256 != template.sha256() {
-            return Err(ApiError::Conflict(format!(
-                "template {} version {version} exists with other content; raise the version",
-                template.id
-            )));
-        }
+    if let Some(existing) = app.assets.template(&template.id, &version)?
+        && existing.sha256 != template.sha256()
+    {
+        return Err(ApiError::Conflict(format!(
+            "template {} version {version} exists with other content; raise the version",
+            template.id
+        )));
     }
     let record = TemplateRecord {
         id: template.id.clone(),

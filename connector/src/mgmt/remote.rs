@@ -171,13 +171,13 @@ pub async fn start_negotiation(
     if input.dataset_id.trim().is_empty() {
         return Err(ApiError::invalid("dataset_id", "must not be empty"));
     }
-    if let Some(p) = &input.purpose {
-        if p.trim().is_empty() || p.len() > 1024 {
-            return Err(ApiError::invalid(
-                "purpose",
-                "give a purpose IRI or prefixed name",
-            ));
-        }
+    if let Some(p) = &input.purpose
+        && (p.trim().is_empty() || p.len() > 1024)
+    {
+        return Err(ApiError::invalid(
+            "purpose",
+            "give a purpose IRI or prefixed name",
+        ));
     }
     let dataset = fetch_dataset(&app, &base, &did, &input.dataset_id).await?;
     let offer = match &input.offer_id {

@@ -391,13 +391,13 @@ impl Negotiations {
                     ))
                 })?;
         }
-        if let Some(sha) = &n.contract_sha256 {
-            if &a.contract.contract_sha256 != sha {
-                return Err(refuse(format!(
-                    "the agreement names contract text {} but the offer published {sha}",
-                    a.contract.contract_sha256
-                )));
-            }
+        if let Some(sha) = &n.contract_sha256
+            && &a.contract.contract_sha256 != sha
+        {
+            return Err(refuse(format!(
+                "the agreement names contract text {} but the offer published {sha}",
+                a.contract.contract_sha256
+            )));
         }
         let key = caller
             .key

@@ -69,16 +69,16 @@ impl Negotiations {
                     ),
                 )
             })?;
-        if let Some(target) = &msg.offer.target {
-            if target != &asset.id {
-                return Err(DspFailure::rejected(
-                    "wrong_target",
-                    format!(
-                        "offer.target {target:?} is not the dataset of offer {:?}",
-                        offer.id
-                    ),
-                ));
-            }
+        if let Some(target) = &msg.offer.target
+            && target != &asset.id
+        {
+            return Err(DspFailure::rejected(
+                "wrong_target",
+                format!(
+                    "offer.target {target:?} is not the dataset of offer {:?}",
+                    offer.id
+                ),
+            ));
         }
         let id = new_urn();
         let now = now_ms();
@@ -534,12 +534,11 @@ impl Negotiations {
             contract: crate::terms::contract_reference(offer),
         };
         // The latest consumer request must carry the offered terms, except when the consumer
-        // accepted the provider's own (counter-)offer, which are those terms by definition.
-        let accepted_ours = n.last_offer().is_some_and(|s| s.by == Role::Provider);
-        let request = if accepted_ours || n.counterparty.tck {
-            ours.clone()
-        } else {
-            request
+        // accepted the provider's own (counter-)offer: then those terms are agreed.
+        let (ours, request) = match n.last_offer() {
+            Some(step) if step.by == Role::Provider => (step.policy.clone(), step.policy.clone()),
+            _ if n.counterparty.tck => (ours.clone(), ours),
+            _ => (ours, request),
         };
         self.terms
             .conclude(&ours, &request, terms, &self.identity.key)

@@ -120,7 +120,7 @@ impl Negotiations {
             .into_iter()
             .map(|(_, n)| n)
             .collect();
-        all.sort_by(|a, b| b.created_ms.cmp(&a.created_ms));
+        all.sort_by_key(|n| std::cmp::Reverse(n.created_ms));
         Ok(all)
     }
 
@@ -137,7 +137,7 @@ impl Negotiations {
             .into_iter()
             .map(|(_, a)| a)
             .collect();
-        all.sort_by(|a, b| b.finalized_ms.cmp(&a.finalized_ms));
+        all.sort_by_key(|a| std::cmp::Reverse(a.finalized_ms));
         Ok(all)
     }
 

@@ -3,8 +3,14 @@
 //! All records live in sled's default tree under their key prefixes, so one `apply_batch`
 //! covers any mix of records and is atomic. Every batch is flushed before `apply` returns: a
 //! negotiation state the connector has answered with survives `kill -9`.
+//!
+//! Flushing is a group commit: writers that finish their batch while a flush is running wait
+//! for the next flush, which covers all of them, instead of each syncing the disk on its own;
+//! the wait happens off the async runtime's worker threads (`block_in_place`).
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Store, StoreError, WriteBatch, WriteOp};
 
@@ -12,6 +18,14 @@ use super::{Store, StoreError, WriteBatch, WriteOp};
 #[derive(Clone)]
 pub struct SledStore {
     db: sled::Db,
+    commits: Arc<GroupCommit>,
+}
+
+/// Counts applied batches and the highest one known to be on disk.
+#[derive(Default)]
+struct GroupCommit {
+    applied: AtomicU64,
+    durable: std::sync::Mutex<u64>,
 }
 
 impl std::fmt::Debug for SledStore {
@@ -46,7 +60,10 @@ impl SledStore {
                     StoreError::Backend(format!("cannot open {}: {text}", dir.display()))
                 }
             })?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            commits: Arc::default(),
+        })
     }
 
     /// Opens a throw-away database that lives in memory only (unit tests).
@@ -55,7 +72,38 @@ impl SledStore {
             .temporary(true)
             .open()
             .map_err(backend)?;
-        Ok(Self { db })
+        Ok(Self {
+            db,
+            commits: Arc::default(),
+        })
+    }
+
+    /// Makes batch number `mine` durable, sharing one disk sync with concurrent writers.
+    fn make_durable(&self, mine: u64) -> Result<(), StoreError> {
+        let mut durable = self
+            .commits
+            .durable
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *durable >= mine {
+            return Ok(());
+        }
+        // Every batch counted so far has been applied before it was counted, so this flush
+        // covers all of them.
+        let upto = self.commits.applied.load(Ordering::SeqCst);
+        self.db.flush().map_err(backend)?;
+        *durable = upto;
+        Ok(())
+    }
+}
+
+/// Runs blocking disk work without stalling the async runtime's worker threads.
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) if h.runtime_flavor() == tokio::runtime::RuntimeFlavor::MultiThread => {
+            tokio::task::block_in_place(f)
+        }
+        _ => f(),
     }
 }
 
@@ -92,9 +140,11 @@ impl Store for SledStore {
                 WriteOp::Delete(k) => sled_batch.remove(k.as_bytes()),
             }
         }
-        self.db.apply_batch(sled_batch).map_err(backend)?;
-        self.db.flush().map_err(backend)?;
-        Ok(())
+        blocking(|| {
+            self.db.apply_batch(sled_batch).map_err(backend)?;
+            let mine = self.commits.applied.fetch_add(1, Ordering::SeqCst) + 1;
+            self.make_durable(mine)
+        })
     }
 
     fn next_id(&self) -> Result<u64, StoreError> {

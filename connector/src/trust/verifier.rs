@@ -140,18 +140,18 @@ impl CallerVerifier {
     /// Checks the `Authorization` header value at time `now` (Unix seconds).
     pub fn verify(&self, authorization: Option<&str>, now: i64) -> Result<Caller, AuthError> {
         let header = authorization.ok_or(AuthError::Missing)?;
-        if let Some(tck) = &self.tck {
-            if header == tck.authorization {
-                return Ok(Caller {
-                    id: tck.participant_id.clone(),
-                    legal_name: Some("Eclipse DSP TCK".into()),
-                    participant_type: None,
-                    ags: Vec::new(),
-                    key: None,
-                    charta_version: None,
-                    tck: true,
-                });
-            }
+        if let Some(tck) = &self.tck
+            && header == tck.authorization
+        {
+            return Ok(Caller {
+                id: tck.participant_id.clone(),
+                legal_name: Some("Eclipse DSP TCK".into()),
+                participant_type: None,
+                ags: Vec::new(),
+                key: None,
+                charta_version: None,
+                tck: true,
+            });
         }
         let token = header
             .strip_prefix("Bearer ")
@@ -225,14 +225,12 @@ impl CallerVerifier {
     fn membership(&self, credential: &str, now: i64) -> Result<Membership, AuthError> {
         use sha2::Digest;
         let digest = hex::encode(sha2::Sha256::digest(credential.as_bytes()));
-        if let Ok(cache) = self.credentials.lock() {
-            if let Some(m) = cache.get(&digest) {
-                if m.expires_at + membership::LEEWAY_SECS >= now
-                    && m.not_before - membership::LEEWAY_SECS <= now
-                {
-                    return Ok(m.clone());
-                }
-            }
+        if let Ok(cache) = self.credentials.lock()
+            && let Some(m) = cache.get(&digest)
+            && m.expires_at + membership::LEEWAY_SECS >= now
+            && m.not_before - membership::LEEWAY_SECS <= now
+        {
+            return Ok(m.clone());
         }
         let status = self.status_list.read().ok().and_then(|g| g.clone());
         let m = membership::verify(
