@@ -121,7 +121,7 @@ async fn negotiations(
                     match cur["state"].as_str() {
                         Some("FINALIZED") => break,
                         Some("TERMINATED") => panic!("negotiation terminated: {cur}"),
-                        _ => tokio::time::sleep(Duration::from_millis(2)).await,
+                        _ => tokio::time::sleep(Duration::from_millis(5)).await,
                     }
                 }
                 mine.push(id);

@@ -32,6 +32,8 @@ pub struct ConnectorOptions {
     pub tck: bool,
     /// Outbox attempts before giving up.
     pub max_attempts: u32,
+    /// The revocation list to poll (`trust.status_list_url`).
+    pub status_list_url: Option<String>,
 }
 
 impl ConnectorOptions {
@@ -43,6 +45,7 @@ impl ConnectorOptions {
             credential: true,
             tck: false,
             max_attempts: 8,
+            status_list_url: None,
         }
     }
 
@@ -54,6 +57,7 @@ impl ConnectorOptions {
             credential: true,
             tck: false,
             max_attempts: 8,
+            status_list_url: None,
         }
     }
 
@@ -119,6 +123,14 @@ fn edit_config(path: &Path, env: &TestEnv, options: &ConnectorOptions, capture: 
         "capture_dsp_dir".into(),
         toml::Value::String(capture.display().to_string()),
     );
+    if let Some(url) = &options.status_list_url {
+        let trust = doc
+            .get_mut("trust")
+            .and_then(|t| t.as_table_mut())
+            .expect("[trust]");
+        trust.insert("status_list_url".into(), toml::Value::String(url.clone()));
+        trust.insert("status_list_refresh_secs".into(), toml::Value::Integer(5));
+    }
     if options.tck {
         let tck = doc
             .entry("tck")

@@ -81,6 +81,40 @@ impl Authority {
         )
     }
 
+    /// A membership credential whose revocation bit is `index` in the list at `list_url`.
+    pub fn credential_indexed(
+        &self,
+        did: &str,
+        key: &PublicKey,
+        member: &Member,
+        list_url: &str,
+        index: u64,
+    ) -> String {
+        let charta = Charta::default_1_0();
+        let claims = MembershipClaims {
+            participant: did.into(),
+            legal_name: member.legal_name.clone(),
+            participant_type: member.participant_type.clone(),
+            ags: member.ags.clone(),
+            charta_version: charta.version().into(),
+            charta_hash: charta.sha256().into(),
+            participant_key: key.clone(),
+            status: StatusEntry {
+                list_url: list_url.into(),
+                index,
+            },
+        };
+        membership::issue(
+            &self.key,
+            &claims,
+            Validity {
+                not_before: now() - 60,
+                not_after: now() + 86_400,
+            },
+        )
+        .expect("issue credential")
+    }
+
     /// A membership credential with explicit Charta and validity.
     #[allow(clippy::too_many_arguments)]
     pub fn credential_with(
