@@ -32,10 +32,15 @@ pub struct RequestFacts<'a> {
 }
 
 /// The policy engine.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Terms {
     charta: Charta,
+    /// Compiled admission and visibility policies by the digest of their JSON (offers are
+    /// evaluated again and again; compiling expands purpose lists and reads regions).
+    compiled: std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<CompiledPolicy>>>,
 }
+
+const MAX_COMPILED: usize = 1024;
 
 impl Default for Terms {
     fn default() -> Self {
@@ -55,7 +60,44 @@ fn recipient(caller: &Caller) -> RecipientAttributes {
 impl Terms {
     /// An engine bound to a Charta.
     pub fn new(charta: Charta) -> Self {
-        Self { charta }
+        Self {
+            charta,
+            compiled: std::sync::Mutex::default(),
+        }
+    }
+
+    /// The compiled form of `json` (`admission`: only what is known at conclusion).
+    fn compiled(
+        &self,
+        json: &Value,
+        admission: bool,
+    ) -> Result<std::sync::Arc<CompiledPolicy>, TermsError> {
+        use sha2::Digest;
+        let key = format!(
+            "{}{}",
+            if admission { "a:" } else { "v:" },
+            hex::encode(sha2::Sha256::digest(json.to_string().as_bytes()))
+        );
+        if let Some(c) = self.compiled.lock().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(c);
+        }
+        let policy = self.policy(json)?;
+        let policy = if admission {
+            admission_policy(&policy)
+        } else {
+            policy
+        };
+        let compiled = std::sync::Arc::new(
+            CompiledPolicy::compile(&policy, &self.charta)
+                .map_err(|e| TermsError(e.to_string()))?,
+        );
+        if let Ok(mut m) = self.compiled.lock() {
+            if m.len() >= MAX_COMPILED {
+                m.clear();
+            }
+            m.insert(key, compiled.clone());
+        }
+        Ok(compiled)
     }
 
     /// The Charta agreements are bound to.
@@ -78,10 +120,8 @@ impl Terms {
         policy: &Value,
         facts: &RequestFacts<'_>,
     ) -> Result<Evaluation, TermsError> {
-        let offer = self.policy(policy)?;
-        let admission = admission_policy(&offer);
-        let compiled = CompiledPolicy::compile(&admission, &self.charta)
-            .map_err(|e| TermsError(e.to_string()))?;
+        let admission = admission_policy(&self.policy(policy)?);
+        let compiled = self.compiled(policy, true)?;
         let mut world = WorldState::at(facts.now);
         world.recipient = recipient(facts.caller);
         let mut actions: Vec<String> = admission
@@ -128,10 +168,7 @@ impl Terms {
         let Some(policy) = visibility else {
             return true;
         };
-        let Ok(policy) = self.policy(policy) else {
-            return false;
-        };
-        let Ok(compiled) = CompiledPolicy::compile(&policy, &self.charta) else {
+        let Ok(compiled) = self.compiled(policy, false) else {
             return false;
         };
         let request = EvaluationRequest::new("use").with_party(caller.id.clone());
