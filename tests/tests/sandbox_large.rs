@@ -16,7 +16,7 @@ use sandbox_support::{
 
 /// Peak memory the query may add, in MiB: far below the file (about 600 MB for 10 M rows) and
 /// independent of the row count (see `bench-sandbox` for the 1 M versus 10 M comparison).
-const QUERY_MEMORY_BOUND_MIB: f64 = 400.0;
+const QUERY_MEMORY_BOUND_MIB: f64 = 256.0;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_million_rows_are_aggregated_with_flat_memory() {

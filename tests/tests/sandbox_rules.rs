@@ -542,3 +542,49 @@ async fn parquet_gives_the_same_answer_as_csv() {
     assert_eq!(from_csv, from_parquet);
     assert!(from_csv.groups.len() >= 4);
 }
+
+#[tokio::test]
+async fn a_bad_record_is_a_provider_fault_whose_details_stay_with_the_provider() {
+    let dir = TempDir::new("bad-record");
+    let path = dir.join("pupils.csv");
+    // Types are inferred from the first 10 000 records; record 10 050 has text for a number.
+    let mut pupils: Vec<Pupil> = (0..10_100)
+        .map(|i| pupil(i, "Nord", 6, "w", 2024))
+        .collect();
+    pupils[10_050].district = "Süd";
+    write_csv(&path, &pupils).unwrap();
+    let text = std::fs::read_to_string(&path).unwrap();
+    let broken = text.replace(
+        "S00010050,2018-01-01,Süd,2024,6,",
+        "S00010050,2018-01-01,Süd,2024,six,",
+    );
+    assert_ne!(text, broken);
+    std::fs::write(&path, broken).unwrap();
+    let json =
+        r#"{"purpose":"p","groupBy":["district"],"measures":[{"function":"mean","column":"age"}]}"#;
+    let err = ask(
+        &SandboxSource::csv(&path),
+        json,
+        5,
+        &mut QueryHistory::new(),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(err, SandboxError::Source { .. }), "{err}");
+    assert!(!err.is_request_error());
+    assert!(
+        err.to_string().contains("six"),
+        "the operator sees the detail: {err}"
+    );
+    assert!(
+        !err.consumer_message().contains("six"),
+        "{}",
+        err.consumer_message()
+    );
+    let record = serde_json::to_string(&QueryLogRecord::refused(&request(json), 5, &err)).unwrap();
+    assert!(
+        !record.contains("S00010050") && !record.contains("six"),
+        "{record}"
+    );
+    assert!(record.contains(r#""code":"source""#), "{record}");
+}

@@ -228,7 +228,9 @@ impl QueryLogRecord {
         }
     }
 
-    /// The record of a refused or failed query.
+    /// The record of a refused or failed query. The reason is the consumer's message
+    /// ([`SandboxError::consumer_message`]): a provider-side error's details can quote data (a
+    /// CSV parse error shows the record) and belong in the operator's log, not the audit log.
     pub fn refused(request: &AggregationRequest, k: u64, error: &SandboxError) -> Self {
         QueryLogRecord {
             at: Utc::now(),
@@ -237,7 +239,7 @@ impl QueryLogRecord {
             request: request.clone(),
             outcome: QueryOutcome::Refused {
                 code: error.code().to_owned(),
-                reason: error.to_string(),
+                reason: error.consumer_message(),
             },
         }
     }

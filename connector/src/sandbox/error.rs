@@ -204,6 +204,21 @@ impl SandboxError {
         )
     }
 
+    /// The message for the consumer: the full message for request errors, a generic one for
+    /// provider-side faults (whose details, e.g. a parse error quoting a record, stay with the
+    /// provider).
+    pub fn consumer_message(&self) -> String {
+        if self.is_request_error() {
+            self.to_string()
+        } else {
+            format!(
+                "the provider could not answer this query ({}); the provider's operator has the \
+                 details",
+                self.code()
+            )
+        }
+    }
+
     /// A short stable code for the audit log (`invalid_request`, `identifying_column`,
     /// `differencing`, …).
     pub fn code(&self) -> &'static str {

@@ -16,7 +16,9 @@ use super::error::SandboxError;
 #[serde(tag = "kind", rename_all = "lowercase")]
 #[non_exhaustive]
 pub enum SandboxSource {
-    /// A CSV file with a header line (types are inferred from the first records).
+    /// A CSV file with a header line. Column types are inferred from the first 10 000 records;
+    /// a later record that does not fit (text in a numeric column) fails the query with an
+    /// error naming the line.
     Csv(CsvSource),
     /// A Parquet file.
     Parquet(ParquetSource),

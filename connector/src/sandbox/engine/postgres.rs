@@ -53,7 +53,8 @@ impl PgTable {
         client
             .batch_execute(&format!(
                 "SET default_transaction_read_only = on; SET statement_timeout = {}",
-                limits.timeout_ms
+                // PostgreSQL takes an int4 of milliseconds.
+                limits.timeout_ms.clamp(1, i32::MAX as u64)
             ))
             .await
             .map_err(pg_error)?;
