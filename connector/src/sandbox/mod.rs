@@ -71,6 +71,15 @@
 //! streams CSV and Parquet in batches with partial/final hash aggregation (memory bounded by
 //! the number of groups, plus the values kept by `median`), and it has a memory pool to cap a
 //! query. Neither needs a C++ toolchain; DataFusion's only C code is zstd, built by `cc`.
+//!
+//! Measured cost (2 cores, `-j1`): the feature adds 120 crates to the connector's dependency
+//! graph (259 → 379; 114 new `Cargo.lock` entries); compiling them takes about 27 CPU-minutes
+//! in the dev profile and 40 in release (whole connector release build from scratch: 52 min).
+//! DataFusion 55 needs Rust 1.94 while the workspace declares 1.90. Figures of the 10-million-
+//! row group-by (release, `bench-sandbox`): CSV 3.97 s through the sandbox against 3.74 s
+//! directly (ratio 1.06), peak RSS 83 MiB; Parquet 1.45 s against 0.68 s (2.1, from casting
+//! the group columns before grouping, now done after it); with `median` peak RSS about
+//! 300 MiB (the values it keeps).
 
 mod answer;
 mod check;

@@ -109,7 +109,7 @@ impl FileTable {
             .group_by
             .iter()
             .enumerate()
-            .map(|(i, (column, kind))| group_expr(column, *kind).alias(format!("g{i}")))
+            .map(|(i, (column, _))| ident(column).alias(format!("g{i}")))
             .collect();
         let mut aggregates = vec![count(lit(1i64)).alias("n")];
         for (i, measure) in query.measures.iter().enumerate() {
@@ -131,6 +131,7 @@ impl FileTable {
             .clone()
             .filter(conjunction(&query.filters))
             .and_then(|f| f.aggregate(groups, aggregates))
+            .and_then(|f| normalise_groups(f, &query.group_by))
             .map_err(|e| engine_error(self.kind, e))?;
         let mut stream = frame
             .execute_stream()
@@ -212,7 +213,7 @@ impl FileTable {
         let mut projected: Vec<Expr> = columns
             .iter()
             .enumerate()
-            .map(|(i, (column, kind))| group_expr(column, *kind).alias(format!("g{i}")))
+            .map(|(i, (column, _))| ident(column).alias(format!("g{i}")))
             .collect();
         projected.push(membership(coarse, IN_COARSE)?);
         projected.push(membership(fine, IN_FINE)?);
@@ -236,6 +237,7 @@ impl FileTable {
             .select(projected)
             .and_then(|f| f.filter(in_coarse.or(in_fine)))
             .and_then(|f| f.aggregate(groups, aggregates))
+            .and_then(|f| normalise_groups(f, columns))
             .map_err(|e| engine_error(self.kind, e))?;
         let batches = frame
             .collect()
@@ -311,14 +313,39 @@ fn column_kind(data_type: &DataType) -> ColumnKind {
     }
 }
 
-/// The group-by expression: values normalised to Int64, Float64, Boolean or Utf8.
-fn group_expr(column: &str, kind: ColumnKind) -> Expr {
-    match kind {
-        ColumnKind::Integer => cast(ident(column), DataType::Int64),
-        ColumnKind::Decimal => cast(ident(column), DataType::Float64),
-        ColumnKind::Boolean => ident(column),
-        ColumnKind::Text | ColumnKind::Other => cast(ident(column), DataType::Utf8),
-    }
+/// Casts the aggregated group columns `g0, g1, …` to Int64, Float64, Boolean or Utf8 (after
+/// the aggregation, so the cast touches one value per group, not one per record; grouping on
+/// the raw columns also keeps Parquet's string views); other columns pass unchanged.
+fn normalise_groups(
+    frame: DataFrame,
+    columns: &[(String, ColumnKind)],
+) -> datafusion::error::Result<DataFrame> {
+    let names: Vec<String> = frame
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let projection = names
+        .into_iter()
+        .map(|name| {
+            let kind = name
+                .strip_prefix('g')
+                .and_then(|i| i.parse::<usize>().ok())
+                .and_then(|i| columns.get(i))
+                .map(|(_, kind)| *kind);
+            let column = ident(&name);
+            match kind {
+                Some(ColumnKind::Integer) => cast(column, DataType::Int64).alias(name),
+                Some(ColumnKind::Decimal) => cast(column, DataType::Float64).alias(name),
+                Some(ColumnKind::Text | ColumnKind::Other) => {
+                    cast(column, DataType::Utf8).alias(name)
+                }
+                Some(ColumnKind::Boolean) | None => column,
+            }
+        })
+        .collect::<Vec<_>>();
+    frame.select(projection)
 }
 
 fn value_literal(value: &FilterValue, kind: ColumnKind) -> Expr {
