@@ -1,40 +1,14 @@
-//! What the command-line subcommands share: a client for the running connector's management
-//! API (HTTPS to the local management port, the connector's own certificate trusted, the
-//! bearer token from the configuration or environment) and plain-text output helpers.
+//! A client for the running connector's management API: HTTPS to the local management port,
+//! the connector's own certificate (and the configured CAs) trusted, the certificate checked
+//! for the public host name, the bearer token from the configuration or the environment.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use super::CliError;
 use crate::config::{Config, Secret};
-
-/// A failed management call.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum CliError {
-    /// The configuration or TLS material is not usable.
-    #[error("{0}")]
-    Setup(String),
-    /// The connector could not be reached.
-    #[error(
-        "cannot reach the connector's management API at {url}: {message} (is `connector serve` running?)"
-    )]
-    Connect {
-        /// The URL.
-        url: String,
-        /// The error.
-        message: String,
-    },
-    /// The API answered with an error.
-    #[error("{message} (HTTP {status})")]
-    Api {
-        /// The status.
-        status: u16,
-        /// The API's message.
-        message: String,
-    },
-}
 
 /// A client for the management API.
 #[derive(Debug, Clone)]
@@ -213,66 +187,4 @@ fn describe(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     s
-}
-
-/// Percent-encodes one path segment (ids contain `:`, which is fine, but not `/` or spaces).
-pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
-/// A field as text for tables (`-` when missing).
-pub fn text(v: &Value, key: &str) -> String {
-    match v.get(key) {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Null) | None => "-".into(),
-        Some(other) => other.to_string(),
-    }
-}
-
-/// Renders rows as an aligned table.
-pub fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
-    for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count().min(60));
-            }
-        }
-    }
-    let line = |cells: Vec<String>| -> String {
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                let c: String = c.chars().take(60).collect();
-                format!("{c:<width$}", width = widths.get(i).copied().unwrap_or(0))
-            })
-            .collect::<Vec<_>>()
-            .join("  ")
-            .trim_end()
-            .to_owned()
-    };
-    let mut out = line(headers.iter().map(|h| (*h).to_owned()).collect());
-    out.push('\n');
-    for row in rows {
-        out.push_str(&line(row.clone()));
-        out.push('\n');
-    }
-    out
-}
-
-/// A millisecond timestamp as local date and time.
-pub fn time(ms: &Value) -> String {
-    ms.as_i64()
-        .and_then(chrono::DateTime::from_timestamp_millis)
-        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
-        .unwrap_or_else(|| "-".into())
 }
