@@ -309,7 +309,7 @@ impl Negotiations {
         if action == ConsumerAction::Wait {
             n.waiting = Some(Waiting::OfferDecision);
         }
-        let mut batch = WriteBatch::new();
+        let mut batch = self.superseding_batch(&n, false)?;
         self.act_as_consumer(&mut batch, &mut n, action)?;
         self.commit(batch, &n)?;
         Ok(())
@@ -342,7 +342,7 @@ impl Negotiations {
             Some(s) => from_script(s.on_agreement, &n),
             None => ConsumerAction::Verify,
         };
-        let mut batch = WriteBatch::new();
+        let mut batch = self.superseding_batch(&n, false)?;
         self.act_as_consumer(&mut batch, &mut n, action)?;
         self.commit(batch, &n)?;
         Ok(())

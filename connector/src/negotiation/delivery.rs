@@ -2,7 +2,7 @@
 //!
 //! Delivered: the entry is removed; the answer to the consumer's initial request must be a
 //! valid `ContractNegotiation` naming the provider's process id, which is recorded.
-//! Given up: the negotiation is terminated locally with the reason (the provider's error
+//! Given up (and still queued: a message superseded while in flight is ignored): the negotiation is terminated locally with the reason (the provider's error
 //! reasons when it refused), and the other messages still queued for it are dropped. When the
 //! counterparty refused a message (other than a termination), it is told about the local
 //! termination, so both sides end in the same state.
@@ -74,6 +74,11 @@ impl DeliveryHandler for Negotiations {
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
             let _guard = self.locks.lock(&entry.process_id).await;
+            if self.store.get_raw(&entry.key())?.is_none() {
+                // Superseded while in flight: the counterparty's next step showed it had
+                // received this message, so its failure no longer matters.
+                return Ok(());
+            }
             let mut batch = WriteBatch::new();
             batch.delete(entry.key());
             let Some(mut n) = self.get(&entry.process_id)? else {

@@ -160,7 +160,7 @@ impl Negotiations {
         }
         let offer = self.offer_of(&n)?;
         let action = self.decide(&mut n, &offer, caller, Trigger::CounterRequest);
-        let mut batch = WriteBatch::new();
+        let mut batch = self.superseding_batch(&n, false)?;
         self.act_as_provider(&mut batch, &mut n, &offer, action)?;
         self.commit(batch, &n)?;
         Ok(())
@@ -188,7 +188,7 @@ impl Negotiations {
         n.step(kind, n.role.other())?;
         n.remember(digest.to_owned());
         n.counterparty.learn(caller);
-        let mut batch = WriteBatch::new();
+        let mut batch = self.superseding_batch(&n, false)?;
         match (n.role, kind) {
             (Role::Provider, MessageKind::Accepted) => {
                 let offer = self.offer_of(&n)?;
@@ -225,7 +225,7 @@ impl Negotiations {
         n.remember(digest.to_owned());
         let offer = self.offer_of(&n)?;
         let action = self.decide(&mut n, &offer, caller, Trigger::Verified);
-        let mut batch = WriteBatch::new();
+        let mut batch = self.superseding_batch(&n, false)?;
         self.act_as_provider(&mut batch, &mut n, &offer, action)?;
         if n.state == crate::dsp::negotiation::NegotiationState::Finalized {
             self.record_agreement(&mut batch, &n, Some(fully_signed))?;
@@ -261,7 +261,8 @@ impl Negotiations {
             reasons,
         );
         tracing::info!(negotiation = %n.id, by = by.as_str(), reasons = ?n.termination.as_ref().map(|t| &t.reasons), "negotiation terminated by the counterparty");
-        self.commit(WriteBatch::new(), &n)?;
+        let batch = self.superseding_batch(&n, true)?;
+        self.commit(batch, &n)?;
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use super::record::{AgreementRecord, Negotiation};
 use crate::assets::Assets;
 use crate::dsp::DspParseError;
 use crate::identity::Identity;
-use crate::outbox::{Expect, NewMessage, Outbox, ProcessKind, join_url};
+use crate::outbox::{Expect, NewMessage, Outbox, OutboxEntry, ProcessKind, join_url};
 use crate::process::{InvalidTransition, ProcessLocks, Role};
 use crate::store::{Store, StoreError, StoreExt, WriteBatch, keys};
 use crate::terms::Terms;
@@ -185,6 +185,31 @@ impl Negotiations {
             },
         )?;
         Ok(())
+    }
+
+    /// A batch that removes the messages still queued for `n` which the counterparty's
+    /// incoming message shows it has received: DSP negotiation steps alternate, so a message
+    /// from the other side moving the process on proves our earlier step arrived (its
+    /// acknowledgement may have been lost, e.g. when the counterparty was killed before
+    /// answering). Terminations stay queued unless `including_terminations` is set (the
+    /// counterparty terminated too), and so does the initial request, whose answer carries
+    /// the provider's process id.
+    pub(super) fn superseding_batch(
+        &self,
+        n: &Negotiation,
+        including_terminations: bool,
+    ) -> Result<WriteBatch, StoreError> {
+        let mut batch = WriteBatch::new();
+        for (key, queued) in self.store.scan::<OutboxEntry>(keys::OUTBOX)? {
+            let termination = queued.message_type == "ContractNegotiationTerminationMessage";
+            if queued.process_id == n.id
+                && queued.expect != Expect::Created
+                && (including_terminations || !termination)
+            {
+                batch.delete(key);
+            }
+        }
+        Ok(batch)
     }
 
     /// Writes the negotiation (and whatever else is in `batch`) and wakes the dispatcher.
