@@ -1,5 +1,6 @@
 //! Start and time: rebuilding the indexes from sled, and the expiry of silent descriptions.
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
@@ -31,42 +32,65 @@ impl Broker {
     }
 
     /// Loads every visible description from sled into the empty indexes, then marks the
-    /// broker ready. Envelopes are verified again with the registered key.
+    /// broker ready. Envelopes are verified again with the registered key. Verifying and
+    /// parsing run on all cores; a bounded queue feeds the loader, so only a few parsed graphs
+    /// are in memory at a time.
     pub fn rebuild(&self) -> Result<RebuildReport, BrokerError> {
         let started = Instant::now();
         let _guard = self.lock_writes()?;
         let now = Utc::now();
         let mut skipped = 0;
-        let mut descriptions = Vec::new();
+        let mut work = Vec::new();
         for stored in self.store.envelopes()? {
-            let Some(p) = self.store.participant(&stored.did)? else {
-                skipped += 1;
-                continue;
-            };
-            if p.status != ParticipantStatus::Active || self.expired(&stored, now) {
-                skipped += 1;
-                continue;
-            }
-            match self.reopen(&p, &stored) {
-                Ok(graph) => descriptions.push(VisibleDescription {
-                    did: p.did.clone(),
-                    participant_type: p.participant_type,
-                    accepted_at: stored.accepted_at,
-                    graph,
-                }),
-                Err(e) => {
-                    tracing::error!(did = %p.did, error = %e, "stored envelope no longer verifies; left out");
-                    skipped += 1;
+            match self.store.participant(&stored.did)? {
+                Some(p) if p.status == ParticipantStatus::Active && !self.expired(&stored, now) => {
+                    work.push((p, stored));
                 }
+                _ => skipped += 1,
             }
         }
-        let count = descriptions.len();
-        let datasets = self.catalog.load(descriptions)?;
+        let workers = std::thread::available_parallelism()
+            .map_or(2, |n| n.get())
+            .clamp(1, 8);
+        let failed = AtomicUsize::new(0);
+        let (count, datasets) = std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<VisibleDescription>(2 * workers);
+            let chunk = work.len().div_ceil(workers).max(1);
+            for part in work.chunks(chunk) {
+                let tx = tx.clone();
+                let failed = &failed;
+                scope.spawn(move || {
+                    for (p, stored) in part {
+                        match self.reopen(p, stored) {
+                            Ok(graph) => {
+                                let d = VisibleDescription {
+                                    did: p.did.clone(),
+                                    participant_type: p.participant_type,
+                                    accepted_at: stored.accepted_at,
+                                    graph,
+                                };
+                                if tx.send(d).is_err() {
+                                    return;
+                                }
+                            }
+                            Err(e) => {
+                                tracing::error!(did = %p.did, error = %e, "stored envelope no longer verifies; left out");
+                                failed.fetch_add(1, Ordering::Relaxed);
+                            }
+                        }
+                    }
+                });
+            }
+            drop(tx);
+            let mut count = 0;
+            let loaded = self.catalog.load(rx.into_iter().inspect(|_| count += 1));
+            loaded.map(|datasets| (count, datasets))
+        })?;
         self.set_ready();
         Ok(RebuildReport {
             descriptions: count,
             datasets,
-            skipped,
+            skipped: skipped + failed.load(Ordering::Relaxed),
             millis: started.elapsed().as_millis(),
         })
     }

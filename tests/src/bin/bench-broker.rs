@@ -19,7 +19,7 @@ mod futures_like {
 
     use tokio::task::JoinSet;
 
-    pub async fn join_limited<T: Send + 'static>(
+    pub(crate) async fn join_limited<T: Send + 'static>(
         n: usize,
         futures: Vec<impl Future<Output = T> + Send + 'static>,
     ) -> Vec<T> {
@@ -209,78 +209,8 @@ async fn main() {
     );
     let rss_loaded = rss_mib(pid);
 
-    // Search next to SPARQL CONTAINS, same keywords and facets, same run, same store.
     let qs = queries(&members, query_count);
-    let mut search = Vec::new();
-    let mut sparql = Vec::new();
-    let mut search_hits = 0u64;
-    let mut sparql_hits = 0usize;
-    for (word, theme, state) in &qs {
-        let (uri, facet) = if search.len() % 2 == 0 {
-            (
-                format!("/api/v1/search?q={}&theme={}", enc(word), theme),
-                format!("<http://publications.europa.eu/resource/authority/data-theme/{theme}>"),
-            )
-        } else {
-            (
-                format!("/api/v1/search?q={}&region={}", enc(word), state),
-                String::new(),
-            )
-        };
-        let t = Instant::now();
-        let (status, body) = broker.get_json(&uri).await;
-        search.push(t.elapsed());
-        assert_eq!(status, 200, "{body}");
-        search_hits += body["total"].as_u64().unwrap_or(0);
-
-        let filter = if facet.is_empty() {
-            format!(
-                "?d <http://purl.org/dc/terms/spatial> ?s . FILTER(STRSTARTS(STR(?s), \"http://dcat-ap.de/def/politicalGeocoding/municipalityKey/{state}\"))"
-            )
-        } else {
-            format!("?d <http://www.w3.org/ns/dcat#theme> {facet} .")
-        };
-        let query = format!(
-            "SELECT DISTINCT ?d ?t WHERE {{ ?d a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> ?t . {filter} FILTER(CONTAINS(LCASE(STR(?t)), \"{}\")) }} LIMIT 20",
-            word.to_lowercase()
-        );
-        let t = Instant::now();
-        let (status, body) = broker
-            .get_json(&format!("/sparql?query={}", enc(&query)))
-            .await;
-        sparql.push(t.elapsed());
-        assert_eq!(status, 200, "{body}");
-        sparql_hits += body["results"]["bindings"]
-            .as_array()
-            .map(Vec::len)
-            .unwrap_or(0);
-    }
-    search.sort();
-    sparql.sort();
-    let (s50, s95, q50, q95) = (
-        percentile(&search, 0.5),
-        percentile(&search, 0.95),
-        percentile(&sparql, 0.5),
-        percentile(&sparql, 0.95),
-    );
-    println!(
-        "search (keyword + facet, German stemming, facet counts, page of 20): p50 {} p95 {} over {} queries ({} matches in total)",
-        ms(s50),
-        ms(s95),
-        search.len(),
-        search_hits
-    );
-    println!(
-        "SPARQL CONTAINS (same keyword + facet, LIMIT 20, same store): p50 {} p95 {} ({} rows in total)",
-        ms(q50),
-        ms(q95),
-        sparql_hits
-    );
-    println!(
-        "ratio SPARQL/search: p50 {:.1}x, p95 {:.1}x",
-        q50.as_secs_f64() / s50.as_secs_f64().max(1e-9),
-        q95.as_secs_f64() / s95.as_secs_f64().max(1e-9)
-    );
+    measure("after ingest", &broker, &qs).await;
     println!(
         "resident memory: {rss_empty:.0} MiB empty, {rss_loaded:.0} MiB after ingest of {accepted} datasets"
     );
@@ -295,5 +225,87 @@ async fn main() {
         ready.as_secs_f64(),
         all["total"],
         rss_mib(pid)
+    );
+    measure("after restart", &broker, &qs).await;
+}
+
+/// Search next to SPARQL CONTAINS: same keywords and facets, same run, same store.
+async fn measure(label: &str, broker: &TestBroker, qs: &[(String, String, String)]) {
+    let (mut search, mut page, mut count) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut search_hits, mut count_hits) = (0u64, 0u64);
+    for (i, (word, theme, state)) in qs.iter().enumerate() {
+        let (uri, filter) = if i % 2 == 0 {
+            (
+                format!("/api/v1/search?q={}&theme={theme}", enc(word)),
+                format!(
+                    "?d <http://www.w3.org/ns/dcat#theme> <http://publications.europa.eu/resource/authority/data-theme/{theme}> ."
+                ),
+            )
+        } else {
+            (
+                format!("/api/v1/search?q={}&region={state}", enc(word)),
+                format!(
+                    "?d <http://purl.org/dc/terms/spatial> ?s . FILTER(STRSTARTS(STR(?s), \"http://dcat-ap.de/def/politicalGeocoding/municipalityKey/{state}\"))"
+                ),
+            )
+        };
+        let t = Instant::now();
+        let (status, body) = broker.get_json(&uri).await;
+        search.push(t.elapsed());
+        assert_eq!(status, 200, "{body}");
+        search_hits += body["total"].as_u64().unwrap_or(0);
+
+        let pattern = format!(
+            "?d a <http://www.w3.org/ns/dcat#Dataset> ; <http://purl.org/dc/terms/title> ?t . {filter} FILTER(CONTAINS(LCASE(STR(?t)), \"{}\"))",
+            word.to_lowercase()
+        );
+        for (times, query) in [
+            (
+                &mut page,
+                format!("SELECT DISTINCT ?d ?t WHERE {{ {pattern} }} LIMIT 20"),
+            ),
+            (
+                &mut count,
+                format!("SELECT (COUNT(DISTINCT ?d) AS ?n) WHERE {{ {pattern} }}"),
+            ),
+        ] {
+            let t = Instant::now();
+            let (status, body) = broker
+                .get_json(&format!("/sparql?query={}", enc(&query)))
+                .await;
+            times.push(t.elapsed());
+            assert_eq!(status, 200, "{body}");
+            if let Some(n) = body["results"]["bindings"][0]["n"]["value"].as_str() {
+                count_hits += n.parse::<u64>().unwrap_or(0);
+            }
+        }
+    }
+    for v in [&mut search, &mut page, &mut count] {
+        v.sort();
+    }
+    let p = |v: &[Duration], q| percentile(v, q);
+    println!(
+        "[{label}] search (keyword + facet, German stemming, total, facet counts, page of 20): p50 {} p95 {} over {} queries ({search_hits} matches)",
+        ms(p(&search, 0.5)),
+        ms(p(&search, 0.95)),
+        search.len()
+    );
+    println!(
+        "[{label}] SPARQL CONTAINS, first 20 (LIMIT 20): p50 {} p95 {}",
+        ms(p(&page, 0.5)),
+        ms(p(&page, 0.95))
+    );
+    println!(
+        "[{label}] SPARQL CONTAINS, all matches (COUNT): p50 {} p95 {} ({count_hits} matches; substring, no stemming)",
+        ms(p(&count, 0.5)),
+        ms(p(&count, 0.95))
+    );
+    let ratio = |a: Duration, b: Duration| a.as_secs_f64() / b.as_secs_f64().max(1e-9);
+    println!(
+        "[{label}] ratio SPARQL/search: first 20 p50 {:.1}x p95 {:.1}x; all matches p50 {:.1}x p95 {:.1}x",
+        ratio(p(&page, 0.5), p(&search, 0.5)),
+        ratio(p(&page, 0.95), p(&search, 0.95)),
+        ratio(p(&count, 0.5), p(&search, 0.5)),
+        ratio(p(&count, 0.95), p(&search, 0.95)),
     );
 }
