@@ -16,7 +16,8 @@
 //! - [`assets`]: assets, offers and templates, and the catalog a caller may see;
 //! - [`negotiation`]: the contract negotiation state machine and both sides' logic;
 //! - [`outbox`] and [`client`]: persisted outgoing messages and their delivery;
-//! - [`http`]: the DSP endpoints; [`mgmt`]: the management API; [`tls`], [`metrics`];
+//! - [`http`]: the DSP endpoints; [`mgmt`]: the management API; [`dashboard`]: the operator's
+//!   web pages on the management port; [`tls`], [`metrics`];
 //! - [`app`] wires the services, [`serve`] runs them, [`init`] creates a participant,
 //!   [`import`] reads inventories and catalogues, [`cli`] helps the command-line program.
 
@@ -25,6 +26,7 @@ pub mod assets;
 pub mod cli;
 pub mod client;
 pub mod config;
+pub mod dashboard;
 pub mod dsp;
 pub mod http;
 pub mod identity;

@@ -202,7 +202,9 @@ pub fn management_app(app: Arc<App>) -> Router {
             .route("/tck/negotiations/requests", post(tck::negotiation_request))
             .route("/tck/transfers/requests", post(tck::transfer_request));
     }
-    router.with_state(app)
+    router
+        .with_state(app.clone())
+        .merge(crate::dashboard::router(app))
 }
 
 #[cfg(test)]
