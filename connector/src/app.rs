@@ -65,6 +65,10 @@ pub struct App {
     pub assets: Assets,
     /// Contract negotiations.
     pub negotiations: Negotiations,
+    /// Transfer processes and the data plane.
+    pub transfers: crate::transfer::Transfers,
+    /// The audit log.
+    pub audit: crate::audit::AuditLog,
     /// Checks callers' tokens.
     pub verifier: Arc<CallerVerifier>,
     /// The pinned authority key.
@@ -196,6 +200,8 @@ impl App {
             identity.membership.clone(),
             config.trust.token_lifetime_secs,
         ));
+        let data_tls = crate::tls::client_config(roots.clone())?;
+        let data_issuer = issuer.clone();
         let client = DspClient::new(
             crate::tls::client_config(roots)?,
             issuer,
@@ -221,8 +227,24 @@ impl App {
                 allow_plain_http: config.tck.enabled,
             },
         );
+        let (audit, transfers) = crate::transfer::service::assemble(
+            &config,
+            store.clone(),
+            outbox.clone(),
+            identity.clone(),
+            negotiations.clone(),
+            assets.clone(),
+            terms.clone(),
+            data_tls,
+            data_issuer,
+            tck.as_ref().map(|t| &t.seed),
+        )
+        .map_err(StartError::Other)?;
+        let negotiations = negotiations.with_audit(audit.clone());
         let management_token = config.management_token()?;
         Ok(Arc::new(App {
+            audit,
+            transfers,
             config,
             identity,
             store,

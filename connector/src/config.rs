@@ -85,6 +85,9 @@ pub struct Config {
     /// Diagnostics for tests and troubleshooting.
     #[serde(default)]
     pub diagnostics: DiagnosticsConfig,
+    /// How data moves: access tokens, enforcement interval, where received data is kept.
+    #[serde(default)]
+    pub dataplane: crate::dataplane::DataPlaneConfig,
     /// The directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -557,6 +560,9 @@ impl Config {
                 "the TCK mode needs the TCK's fixed Authorization header value",
             ));
         }
+        self.dataplane
+            .validate()
+            .map_err(|(key, message)| invalid(&key, message))?;
         for (name, source) in &self.sources {
             if let SourceConfig::Http { url, .. } = source {
                 reqwest::Url::parse(url).map_err(|e| {

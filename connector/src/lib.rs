@@ -15,6 +15,8 @@
 //! - [`terms`]: the use of `contracts` (evaluation, same terms, signed agreements);
 //! - [`assets`]: assets, offers and templates, and the catalog a caller may see;
 //! - [`negotiation`]: the contract negotiation state machine and both sides' logic;
+//! - [`transfer`]: the transfer process; [`dataplane`]: streaming data under enforcement;
+//!   [`audit`]: the hash-chained audit log;
 //! - [`outbox`] and [`client`]: persisted outgoing messages and their delivery;
 //! - [`http`]: the DSP endpoints; [`mgmt`]: the management API; [`dashboard`]: the operator's
 //!   web pages on the management port; [`tls`], [`metrics`];
@@ -23,10 +25,12 @@
 
 pub mod app;
 pub mod assets;
+pub mod audit;
 pub mod cli;
 pub mod client;
 pub mod config;
 pub mod dashboard;
+pub mod dataplane;
 pub mod dsp;
 pub mod http;
 pub mod identity;
@@ -43,4 +47,5 @@ pub mod serve;
 pub mod store;
 pub mod terms;
 pub mod tls;
+pub mod transfer;
 pub mod trust;

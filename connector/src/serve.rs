@@ -34,8 +34,11 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         app.client.clone(),
         app.config.outbox.clone(),
     )
-    .with_handler(ProcessKind::Negotiation, Arc::new(app.negotiations.clone()));
+    .with_handler(ProcessKind::Negotiation, Arc::new(app.negotiations.clone()))
+    .with_handler(ProcessKind::Transfer, Arc::new(app.transfers.clone()));
     let dispatcher = tokio::spawn(dispatcher.run(shutdown.clone()));
+    info!("Resuming transfers and watching running ones against their agreements");
+    tokio::spawn(app.transfers.clone().run_background(shutdown.clone()));
     if let Some(url) = app.config.trust.status_list_url.clone() {
         info!(%url, "Keeping the revocation list current");
         tokio::spawn(crate::trust::revocation::keep_current(

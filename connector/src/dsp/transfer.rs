@@ -1,6 +1,6 @@
 //! Transfer process messages (DSP 2025-1, `transfer/*-schema.json`).
 //!
-//! Parsing and serialisation only; the transfer process itself builds on these types.
+//! Parsing and serialisation only; the transfer process itself lives in [`crate::transfer`].
 
 use serde_json::{Map, Value};
 
@@ -8,7 +8,9 @@ use super::reader::{Obj, message_root};
 use super::{DspMessage, DspParseError, context};
 
 /// The states of a transfer process.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TransferState {
     /// Requested by the consumer.
@@ -45,6 +47,12 @@ impl TransferState {
             "SUSPENDED" => Self::Suspended,
             _ => return None,
         })
+    }
+}
+
+impl std::fmt::Display for TransferState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

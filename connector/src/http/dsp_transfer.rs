@@ -1,105 +1,157 @@
-//! The transfer process endpoints.
-//!
-//! This connector does not run transfer processes yet (they build on the finalized
-//! agreements of the negotiation). The endpoints already authenticate callers and parse
-//! every message strictly, so invalid messages get the 400 answer the protocol prescribes;
-//! a process id is never known (404), and a valid transfer request is answered with
-//! 501 Not Implemented and a `TransferError` saying so — never with a pretended success.
+//! The transfer process endpoints, provider and consumer side (the consumer's callback
+//! address is this connector's DSP base URL, so both sides share the `/transfers` paths; the
+//! local process id in the path tells which side a transfer is on).
 
 use std::sync::Arc;
 
+use axum::Json;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::Value;
 
 use super::error::{Area, DspError, ErrorContext};
-use super::input;
+use super::input::{self, Incoming};
 use crate::app::App;
 use crate::dsp::DspMessage;
 use crate::dsp::transfer::{
     TransferCompletionMessage, TransferRequestMessage, TransferStartMessage,
     TransferSuspensionMessage, TransferTerminationMessage,
 };
+use crate::transfer::state::MessageKind;
 
-fn bad(ctx: &ErrorContext, e: crate::dsp::DspParseError) -> DspError {
-    ctx.error(StatusCode::BAD_REQUEST, "invalid_message", e.to_string())
+fn ctx() -> ErrorContext {
+    ErrorContext::new(Area::Transfer)
 }
 
-/// `POST /transfers/request`.
+fn parse<M: DspMessage>(incoming: &Incoming, ctx: &ErrorContext) -> Result<M, DspError> {
+    M::from_json(&incoming.json)
+        .map_err(|e| ctx.error(StatusCode::BAD_REQUEST, "invalid_message", e.to_string()))
+}
+
+fn purpose(json: &Value, ctx: &ErrorContext) -> Result<Option<String>, DspError> {
+    match json.get(crate::negotiation::PURPOSE_MEMBER) {
+        None => Ok(None),
+        Some(Value::String(s)) if !s.trim().is_empty() && s.len() <= 1024 => Ok(Some(s.clone())),
+        Some(_) => Err(ctx.error(
+            StatusCode::BAD_REQUEST,
+            "invalid_message",
+            format!(
+                "{}: must be a purpose IRI",
+                crate::negotiation::PURPOSE_MEMBER
+            ),
+        )),
+    }
+}
+
+/// `POST /transfers/request` (provider): a new transfer process.
 pub async fn request(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<StatusCode, DspError> {
-    let mut ctx = ErrorContext::new(Area::Transfer);
+) -> Result<Response, DspError> {
+    let mut ctx = ctx();
     let incoming = input::read(&app, &headers, "transfers/request", body, &mut ctx).await?;
-    let msg = TransferRequestMessage::from_json(&incoming.json).map_err(|e| bad(&ctx, e))?;
-    app.negotiations
-        .check_address("callbackAddress", &msg.callback_address)
+    let msg: TransferRequestMessage = parse(&incoming, &ctx)?;
+    let purpose = purpose(&incoming.json, &ctx)?;
+    let ack = app
+        .transfers
+        .on_request(&incoming.caller, msg, purpose, &incoming.digest)
+        .await
         .map_err(|f| ctx.failure(f))?;
-    let agreement = app
-        .negotiations
-        .agreement(&msg.agreement_id)
-        .map_err(|e| ctx.internal(&e.to_string()))?
-        .filter(|a| a.consumer == incoming.caller.id);
-    match agreement {
-        None => Err(ctx.error(
-            StatusCode::BAD_REQUEST,
-            "unknown_agreement",
-            format!(
-                "agreementId {:?} is not a finalized agreement with the caller",
-                msg.agreement_id
-            ),
-        )),
-        Some(_) => Err(ctx.error(
-            StatusCode::NOT_IMPLEMENTED,
-            "not_implemented",
-            "transfer processes are not available on this connector yet",
-        )),
-    }
+    Ok((StatusCode::CREATED, Json(ack.to_json())).into_response())
 }
 
 /// `GET /transfers/{pid}`.
 pub async fn get(
     State(app): State<Arc<App>>,
-    Path(_pid): Path<String>,
+    Path(pid): Path<String>,
     headers: HeaderMap,
+) -> Result<Json<Value>, DspError> {
+    let ctx = ctx();
+    let caller = input::authenticate(&app, &headers, &ctx)?;
+    let t = app
+        .transfers
+        .transfer_for(&caller, &pid)
+        .map_err(|f| ctx.failure(f))?;
+    Ok(Json(t.to_json()))
+}
+
+/// `POST /transfers/{pid}/start`.
+pub async fn start(
+    State(app): State<Arc<App>>,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
 ) -> Result<StatusCode, DspError> {
-    let ctx = ErrorContext::new(Area::Transfer);
-    input::authenticate(&app, &headers, &ctx)?;
-    Err(ctx.not_found())
+    let mut ctx = ctx();
+    let path = format!("transfers/{pid}/start");
+    let incoming = input::read(&app, &headers, &path, body, &mut ctx).await?;
+    let msg: TransferStartMessage = parse(&incoming, &ctx)?;
+    app.transfers
+        .on_start(&incoming.caller, &pid, msg, &incoming.digest)
+        .await
+        .map_err(|f| ctx.failure(f))?;
+    Ok(StatusCode::OK)
 }
 
-macro_rules! transfer_message_endpoint {
-    ($(#[$doc:meta])* $name:ident, $msg:ty, $suffix:literal) => {
-        $(#[$doc])*
-        pub async fn $name(
-            State(app): State<Arc<App>>,
-            Path(pid): Path<String>,
-            headers: HeaderMap,
-            body: Body,
-        ) -> Result<StatusCode, DspError> {
-            let mut ctx = ErrorContext::new(Area::Transfer);
-            let incoming = input::read(&app, &headers, &format!("transfers/{pid}/{}", $suffix), body, &mut ctx).await?;
-            <$msg>::from_json(&incoming.json).map_err(|e| bad(&ctx, e))?;
-            Err(ctx.not_found())
+async fn step(
+    app: Arc<App>,
+    pid: String,
+    headers: HeaderMap,
+    body: Body,
+    kind: MessageKind,
+) -> Result<StatusCode, DspError> {
+    let mut ctx = ctx();
+    let path = format!("transfers/{pid}/{}", kind.path_suffix());
+    let incoming = input::read(&app, &headers, &path, body, &mut ctx).await?;
+    let msg = match kind {
+        MessageKind::Completion => {
+            let m: TransferCompletionMessage = parse(&incoming, &ctx)?;
+            crate::dsp::transfer::TransferCodeMessage {
+                provider_pid: m.provider_pid,
+                consumer_pid: m.consumer_pid,
+                code: None,
+                reason: Vec::new(),
+            }
         }
+        MessageKind::Suspension => parse::<TransferSuspensionMessage>(&incoming, &ctx)?.0,
+        _ => parse::<TransferTerminationMessage>(&incoming, &ctx)?.0,
     };
+    app.transfers
+        .on_step(&incoming.caller, &pid, kind, msg, &incoming.digest)
+        .await
+        .map_err(|f| ctx.failure(f))?;
+    Ok(StatusCode::OK)
 }
 
-transfer_message_endpoint!(
-    /// `POST /transfers/{pid}/start`.
-    start, TransferStartMessage, "start"
-);
-transfer_message_endpoint!(
-    /// `POST /transfers/{pid}/completion`.
-    completion, TransferCompletionMessage, "completion"
-);
-transfer_message_endpoint!(
-    /// `POST /transfers/{pid}/termination`.
-    termination, TransferTerminationMessage, "termination"
-);
-transfer_message_endpoint!(
-    /// `POST /transfers/{pid}/suspension`.
-    suspension, TransferSuspensionMessage, "suspension"
-);
+/// `POST /transfers/{pid}/completion`.
+pub async fn completion(
+    State(app): State<Arc<App>>,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, DspError> {
+    step(app, pid, headers, body, MessageKind::Completion).await
+}
+
+/// `POST /transfers/{pid}/termination`.
+pub async fn termination(
+    State(app): State<Arc<App>>,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, DspError> {
+    step(app, pid, headers, body, MessageKind::Termination).await
+}
+
+/// `POST /transfers/{pid}/suspension`.
+pub async fn suspension(
+    State(app): State<Arc<App>>,
+    Path(pid): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<StatusCode, DspError> {
+    step(app, pid, headers, body, MessageKind::Suspension).await
+}

@@ -62,6 +62,11 @@ pub fn dsp_app(app: Arc<App>) -> Router {
             get(well_known::dspace_version),
         )
         .route("/.well-known/did.json", get(well_known::did_document))
+        .route("/data/{transfer}", get(crate::dataplane::serve::data))
+        .route(
+            "/data/{transfer}/files/{*path}",
+            get(crate::dataplane::serve::folder_file),
+        )
         .route("/health", get(well_known::health))
         .route("/ready", get(well_known::ready))
         .layer(middleware::from_fn_with_state(app.clone(), observe))
@@ -82,6 +87,10 @@ async fn observe(State(app): State<Arc<App>>, request: Request, next: Next) -> R
     let Some(capture) = app.capture.clone() else {
         return response;
     };
+    if endpoint.starts_with("/data/") {
+        // Data streams are not DSP messages (and must not be buffered).
+        return response;
+    }
     let (parts, body) = response.into_parts();
     match axum::body::to_bytes(body, 8 * 1024 * 1024).await {
         Ok(bytes) => {

@@ -8,6 +8,7 @@ pub mod negotiations;
 pub mod offers;
 pub mod remote;
 pub mod tck;
+pub mod transfers;
 
 use std::sync::Arc;
 
@@ -84,6 +85,9 @@ impl Modify for BearerSecurity {
         negotiations::list, negotiations::show, negotiations::approve, negotiations::reject,
         negotiations::accept, negotiations::counter, negotiations::terminate,
         negotiations::agreements, negotiations::agreement, negotiations::contract, negotiations::outbox,
+        transfers::start, transfers::list, transfers::show, transfers::suspend, transfers::resume,
+        transfers::complete, transfers::terminate, transfers::fetch, transfers::ticket,
+        transfers::delete_data, transfers::audit, transfers::audit_verify,
     ),
     modifiers(&BearerSecurity),
     tags(
@@ -93,6 +97,8 @@ impl Modify for BearerSecurity {
         (name = "catalog", description = "Catalogs of other connectors"),
         (name = "negotiations", description = "Contract negotiations (DSP 2025-1)"),
         (name = "agreements", description = "Concluded, signed agreements"),
+        (name = "transfers", description = "Transfer processes and their data (DSP 2025-1)"),
+        (name = "audit", description = "The hash-chained audit log"),
         (name = "status", description = "The connector itself"),
     )
 )]
@@ -190,6 +196,17 @@ pub fn management_app(app: Arc<App>) -> Router {
         .route("/agreements/{id}", get(negotiations::agreement))
         .route("/agreements/{id}/contract", get(negotiations::contract))
         .route("/outbox", get(negotiations::outbox))
+        .route("/transfers", get(transfers::list).post(transfers::start))
+        .route("/transfers/{id}", get(transfers::show))
+        .route("/transfers/{id}/suspend", post(transfers::suspend))
+        .route("/transfers/{id}/resume", post(transfers::resume))
+        .route("/transfers/{id}/complete", post(transfers::complete))
+        .route("/transfers/{id}/terminate", post(transfers::terminate))
+        .route("/transfers/{id}/fetch", post(transfers::fetch))
+        .route("/transfers/{id}/ticket", post(transfers::ticket))
+        .route("/transfers/{id}/delete-data", post(transfers::delete_data))
+        .route("/audit", get(transfers::audit))
+        .route("/audit/verify", get(transfers::audit_verify))
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     let mut router = Router::new()
         .nest("/api/v1", api)

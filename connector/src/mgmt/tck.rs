@@ -78,18 +78,34 @@ pub async fn negotiation_request(
     Ok((StatusCode::CREATED, Json(json!({"negotiationId": n.id}))))
 }
 
-/// `POST /tck/transfers/requests`: accepted for parsing; transfers are not available yet.
+/// `POST /tck/transfers/requests`: start a transfer (as consumer) under a seeded agreement;
+/// the agreement's scenario scripts what the connector does next.
 pub async fn transfer_request(
     State(app): State<Arc<App>>,
     headers: HeaderMap,
     body: Body,
-) -> Result<StatusCode, ApiError> {
+) -> Result<(StatusCode, Json<Value>), ApiError> {
     if app.tck.is_none() {
         return Err(ApiError::NotFound("the TCK mode is off".into()));
     }
     let trigger: TransferTrigger = json_body(&headers, body, 64 * 1024).await?;
-    Err(ApiError::Conflict(format!(
-        "transfer processes are not available on this connector yet (agreement {}, format {}, provider {} at {})",
-        trigger.agreement_id, trigger.format, trigger.provider_id, trigger.connector_address
-    )))
+    let format = crate::transfer::TransferFormat::parse(&trigger.format).ok_or_else(|| {
+        ApiError::invalid(
+            "format",
+            format!("{:?} is not a transfer format", trigger.format),
+        )
+    })?;
+    let t = app
+        .transfers
+        .start(crate::transfer::StartTransfer {
+            agreement_id: trigger.agreement_id,
+            format,
+            purpose: None,
+            provider_address: Some(trigger.connector_address),
+            manual_fetch: true,
+        })
+        .await
+        .map_err(|e| ApiError::invalid("<body>", e.to_string()))?;
+    tracing::info!(transfer = %t.id, provider = %trigger.provider_id, "TCK transfer triggered");
+    Ok((StatusCode::CREATED, Json(json!({"transferId": t.id}))))
 }

@@ -12,6 +12,7 @@
 //! sends in one atomic batch (the outbox). A message received twice (same path and body) is
 //! acknowledged again without effect.
 
+mod audit;
 mod consumer;
 mod decision;
 mod delivery;

@@ -68,6 +68,7 @@ pub struct Negotiations {
     pub(super) assets: Assets,
     pub(super) terms: Arc<Terms>,
     pub(super) settings: Arc<NegotiationSettings>,
+    pub(super) audit: Option<crate::audit::AuditLog>,
 }
 
 impl std::fmt::Debug for Negotiations {
@@ -104,7 +105,15 @@ impl Negotiations {
             assets,
             terms,
             settings: Arc::new(settings),
+            audit: None,
         }
+    }
+
+    /// The same service, recording its steps, policy decisions and agreements in `audit`.
+    #[must_use]
+    pub fn with_audit(mut self, audit: crate::audit::AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
     }
 
     /// A negotiation by local id.
@@ -214,9 +223,16 @@ impl Negotiations {
 
     /// Writes the negotiation (and whatever else is in `batch`) and wakes the dispatcher.
     pub(super) fn commit(&self, mut batch: WriteBatch, n: &Negotiation) -> Result<(), StoreError> {
+        if let Some(audit) = &self.audit {
+            let before = self.get(&n.id)?;
+            super::audit::stage_changes(audit, &mut batch, before.as_ref(), n);
+        }
         batch.put(keys::negotiation(&n.id), n);
         self.store.apply(batch)?;
         self.outbox.wake();
+        if let Some(audit) = &self.audit {
+            audit.wake();
+        }
         Ok(())
     }
 

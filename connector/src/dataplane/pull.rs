@@ -1,0 +1,284 @@
+//! The consumer's download of one file: resumes a partial download with `Range`, streams to
+//! a `.part` file (network and TLS on the async runtime, hashing and writing on a blocking
+//! thread, joined by a small bounded queue, so memory stays flat and both run at once),
+//! checks size and SHA-256 against what the provider announced (start message and
+//! `Repr-Digest`), syncs, and renames into place.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use sha2::{Digest, Sha256};
+use tokio_util::sync::CancellationToken;
+
+use super::digest::parse_repr_digest;
+use super::range::parse_content_range;
+use super::token::CALLER_HEADER;
+
+/// A finished download.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullOutcome {
+    /// Bytes stored.
+    pub size: u64,
+    /// Their SHA-256 (hex), verified against the provider's when it announced one.
+    pub sha256: String,
+    /// Bytes this attempt received (less than `size` after a resume).
+    pub received_now: u64,
+}
+
+/// Why a download did not finish.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PullError {
+    /// The connection failed or was cut (resumable).
+    #[error("network: {0}")]
+    Network(String),
+    /// The provider refused (status and its reason).
+    #[error("the provider answered HTTP {status}: {reason}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// The provider's reason.
+        reason: String,
+    },
+    /// The data does not match the announced size or digest (the partial file is removed).
+    #[error("{0}")]
+    Digest(String),
+    /// The answer is not what the protocol says.
+    #[error("{0}")]
+    Protocol(String),
+    /// Local disk problem.
+    #[error("{0}")]
+    Io(String),
+    /// Larger than `dataplane.max_transfer_bytes`.
+    #[error("the data ({0} bytes) exceeds dataplane.max_transfer_bytes")]
+    TooLarge(u64),
+    /// The transfer was suspended, completed or terminated meanwhile.
+    #[error("the transfer was stopped")]
+    Cancelled,
+}
+
+impl PullError {
+    /// Worth another attempt (resuming where it stopped).
+    pub fn retriable(&self) -> bool {
+        match self {
+            Self::Network(_) | Self::Digest(_) => true,
+            Self::Refused { status, .. } => *status >= 500 || matches!(status, 408 | 425 | 429),
+            _ => false,
+        }
+    }
+}
+
+/// The `.part` file next to `dest`.
+pub fn part_path(dest: &Path) -> PathBuf {
+    let mut name = dest
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
+    name.push(".part");
+    dest.with_file_name(name)
+}
+
+fn io(path: &Path, e: std::io::Error) -> PullError {
+    PullError::Io(format!("{}: {e}", path.display()))
+}
+
+/// Downloads `url` into `dest` (see the module docs). `caller_token` is the whole value of
+/// the caller header (`Bearer <jwt>`), fresh for this request.
+#[allow(clippy::too_many_arguments)]
+pub async fn pull_to_file(
+    client: &reqwest::Client,
+    url: &str,
+    access_token: &str,
+    caller_token: &str,
+    dest: &Path,
+    expected_size: Option<u64>,
+    expected_sha256: Option<String>,
+    max_bytes: u64,
+    cancel: CancellationToken,
+    progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
+) -> Result<PullOutcome, PullError> {
+    let part = part_path(dest);
+    let mut existing = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
+    if expected_size.is_some_and(|s| existing > s) {
+        existing = 0;
+    }
+    let mut request = client
+        .get(url)
+        .bearer_auth(access_token)
+        .header(CALLER_HEADER, caller_token);
+    if existing > 0 {
+        request = request.header(reqwest::header::RANGE, format!("bytes={existing}-"));
+    }
+    let response = tokio::select! {
+        _ = cancel.cancelled() => return Err(PullError::Cancelled),
+        r = request.send() => r.map_err(|e| PullError::Network(describe(&e)))?,
+    };
+    let status = response.status().as_u16();
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    let announced = header("repr-digest").and_then(|v| parse_repr_digest(&v));
+    let expected_sha256 = match (expected_sha256, announced) {
+        (Some(a), Some(b)) if a != b => {
+            return Err(PullError::Protocol(format!(
+                "the Repr-Digest {b} differs from the digest {a} of the start message"
+            )));
+        }
+        (a, b) => a.or(b),
+    };
+    let (resume_from, total) = match status {
+        200 => (0, response.content_length()),
+        206 => {
+            let (start, _, size) = header("content-range")
+                .and_then(|v| parse_content_range(&v))
+                .ok_or_else(|| PullError::Protocol("206 without a valid Content-Range".into()))?;
+            if start != existing {
+                return Err(PullError::Protocol(format!(
+                    "asked for bytes from {existing}, got a range from {start}"
+                )));
+            }
+            (existing, size)
+        }
+        416 if existing > 0 && expected_size == Some(existing) => (existing, Some(existing)),
+        _ => {
+            let text = response.text().await.unwrap_or_default();
+            let reason = serde_json::from_str::<serde_json::Value>(&text)
+                .ok()
+                .and_then(|v| v.get("reason").cloned())
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| text.chars().take(300).collect());
+            return Err(PullError::Refused { status, reason });
+        }
+    };
+    let total = total.or(expected_size);
+    if let Some(t) = total
+        && t > max_bytes
+    {
+        return Err(PullError::TooLarge(t));
+    }
+    if let (Some(t), Some(e)) = (total, expected_size)
+        && t != e
+    {
+        return Err(PullError::Protocol(format!(
+            "the provider serves {t} bytes but announced {e}"
+        )));
+    }
+    // The writer: hashes what is already there (on resume), then appends what arrives.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
+    let writer_part = part.clone();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(u64, String), PullError> {
+        let mut hasher = Sha256::new();
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&writer_part)
+            .map_err(|e| io(&writer_part, e))?;
+        file.set_len(resume_from).map_err(|e| io(&writer_part, e))?;
+        let mut size = 0u64;
+        if resume_from > 0 {
+            let mut reader = std::fs::File::open(&writer_part).map_err(|e| io(&writer_part, e))?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = reader.read(&mut buf).map_err(|e| io(&writer_part, e))?;
+                if n == 0 {
+                    break;
+                }
+                hasher.update(&buf[..n]);
+                size += n as u64;
+            }
+        }
+        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
+        while let Some(chunk) = rx.blocking_recv() {
+            hasher.update(&chunk);
+            out.write_all(&chunk).map_err(|e| io(&writer_part, e))?;
+            size += chunk.len() as u64;
+        }
+        let file = out
+            .into_inner()
+            .map_err(|e| io(&writer_part, e.into_error()))?;
+        file.sync_all().map_err(|e| io(&writer_part, e))?;
+        Ok((size, hex::encode(hasher.finalize())))
+    });
+    let mut stream = response.bytes_stream();
+    let mut received = resume_from;
+    let mut received_now = 0u64;
+    let mut failure = None;
+    loop {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => { failure = Some(PullError::Cancelled); break; }
+            n = stream.next() => n,
+        };
+        match next {
+            None => break,
+            Some(Err(e)) => {
+                failure = Some(PullError::Network(describe(&e)));
+                break;
+            }
+            Some(Ok(chunk)) => {
+                received += chunk.len() as u64;
+                received_now += chunk.len() as u64;
+                if received > max_bytes || total.is_some_and(|t| received > t) {
+                    failure = Some(PullError::Protocol("more data than announced".into()));
+                    break;
+                }
+                if tx.send(chunk).await.is_err() {
+                    break;
+                }
+                progress(received, total);
+            }
+        }
+    }
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| PullError::Io(format!("writer failed: {e}")))?;
+    if let Some(f) = failure {
+        written?;
+        return Err(f);
+    }
+    let (size, sha256) = written?;
+    if let Some(t) = total
+        && size != t
+    {
+        return Err(PullError::Network(format!(
+            "the connection ended after {size} of {t} bytes"
+        )));
+    }
+    if let Some(expected) = &expected_sha256
+        && *expected != sha256
+    {
+        let _ = std::fs::remove_file(&part);
+        return Err(PullError::Digest(format!(
+            "the data does not match its SHA-256 digest (expected {expected}, got {sha256}); the partial file was removed"
+        )));
+    }
+    std::fs::rename(&part, dest).map_err(|e| io(dest, e))?;
+    if let Some(dir) = dest.parent()
+        && let Ok(d) = std::fs::File::open(dir)
+    {
+        let _ = d.sync_all();
+    }
+    Ok(PullOutcome {
+        size,
+        sha256,
+        received_now,
+    })
+}
+
+fn describe(e: &reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut s = e.to_string();
+    let mut source = e.source();
+    while let Some(inner) = source {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        source = inner.source();
+    }
+    s
+}

@@ -1,0 +1,211 @@
+//! The background duties of the transfer service: resuming after a start (or a crash), and
+//! every `dataplane.enforcement_interval_ms` checking running provider transfers against
+//! their agreements (an agreement that expired or whose time window closed stops the
+//! transfer: tokens invalid, streams cut, the consumer told) and, on the consumer side,
+//! carrying out the deletion duty for received data whose agreement has ended.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use contracts::eval::XsdDuration;
+use contracts::odrl::{Operator, RightOperand};
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::record::Transfer;
+use super::service::Transfers;
+use crate::audit::{AuditEvent, AuditKind};
+use crate::dsp::transfer::TransferState;
+use crate::negotiation::AgreementRecord;
+use crate::process::{Role, now_ms};
+use crate::store::WriteBatch;
+
+const ELAPSED_TIME: &str = "http://www.w3.org/ns/odrl/2/elapsedTime";
+const DATE_TIME: &str = "http://www.w3.org/ns/odrl/2/dateTime";
+
+/// When the use an agreement allows ends: its fixed end, or the earliest bound of an
+/// `elapsedTime` or `dateTime` constraint of its permissions; `None` when unbounded. A
+/// missing or unreadable agreement has ended.
+pub fn use_ends(record: Option<&AgreementRecord>) -> Option<DateTime<Utc>> {
+    let Some(record) = record else {
+        return Some(DateTime::<Utc>::MIN_UTC);
+    };
+    let Ok(agreement) = contracts::agreement::Agreement::from_dsp_json(&record.agreement) else {
+        // The TCK's seeded agreements are plain DSP policies without an end.
+        return None;
+    };
+    let mut end = agreement.end;
+    let mut bound = |t: DateTime<Utc>| {
+        end = Some(end.map_or(t, |e| e.min(t)));
+    };
+    for rule in &agreement.policy.permissions {
+        for c in &rule.constraints {
+            for atom in c.atoms() {
+                if !matches!(atom.operator, Operator::Lt | Operator::Lteq) {
+                    continue;
+                }
+                let RightOperand::Literal(lit) = &atom.right_operand else {
+                    continue;
+                };
+                if atom.left_operand == ELAPSED_TIME {
+                    if let Some(t) =
+                        XsdDuration::parse(&lit.lexical).and_then(|d| d.add_to(agreement.start))
+                    {
+                        bound(t);
+                    }
+                } else if atom.left_operand == DATE_TIME
+                    && let Some(t) = contracts::eval::parse_date_time(&lit.lexical)
+                {
+                    bound(t);
+                }
+            }
+        }
+    }
+    end
+}
+
+impl Transfers {
+    /// Resumes what a stop left (preparing starts, running streams, downloads), then watches
+    /// until `shutdown`.
+    pub async fn run_background(self, shutdown: CancellationToken) {
+        match self.list() {
+            Ok(all) => {
+                for t in all {
+                    if t.role == Role::Provider && t.preparing {
+                        let this = self.clone();
+                        let id = t.id.clone();
+                        tokio::spawn(async move { this.prepare_and_start(&id).await });
+                    }
+                    if t.state == TransferState::Started {
+                        self.registry.run(&t.id, t.role);
+                        self.spawn_fetch_if_automatic(&t);
+                    }
+                }
+            }
+            Err(e) => tracing::error!(error = %e, "cannot read the transfers to resume them"),
+        }
+        let interval = Duration::from_millis(self.settings.dataplane.enforcement_interval_ms);
+        let mut ticks = 0u64;
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(interval) => {}
+            }
+            ticks += 1;
+            self.enforce_running().await;
+            if ticks % 4 == 0 {
+                self.deletion_duty().await;
+            }
+        }
+    }
+
+    /// Stops running provider transfers whose agreement no longer allows the use.
+    async fn enforce_running(&self) {
+        for id in self.registry.running(Role::Provider) {
+            let Ok(Some(t)) = self.get(&id) else { continue };
+            let agreement = self.agreement_of(&t).ok().flatten();
+            let Err(denial) = super::enforce::decide(
+                &self.terms,
+                agreement.as_ref(),
+                &t,
+                t.use_number.unwrap_or(1),
+                Utc::now(),
+            ) else {
+                continue;
+            };
+            let _guard = self.locks.lock(&id).await;
+            let Ok(Some(mut t)) = self.get(&id) else {
+                continue;
+            };
+            if t.state != TransferState::Started {
+                continue;
+            }
+            let mut batch = WriteBatch::new();
+            self.record(
+                &mut batch,
+                &t,
+                AuditKind::PolicyDecision,
+                "Laufende Übertragung nicht mehr erlaubt".into(),
+                json!({"permitted": false, "code": denial.code, "reasons": denial.reasons()}),
+            );
+            let done = self
+                .terminate_with(
+                    &mut batch,
+                    &mut t,
+                    "enforcement",
+                    denial.code,
+                    denial.reasons(),
+                )
+                .map_err(|e| e.to_string())
+                .and_then(|_| self.commit(batch, &t).map_err(|e| e.to_string()));
+            match done {
+                Ok(()) => {
+                    tracing::info!(transfer = %id, code = denial.code, "running transfer stopped by enforcement")
+                }
+                Err(e) => tracing::warn!(transfer = %id, error = %e, "cannot stop the transfer"),
+            }
+        }
+    }
+
+    /// Consumer: deletes received data whose agreement has ended, and records it.
+    pub async fn deletion_duty(&self) {
+        let Ok(all) = self.list() else { return };
+        let now = Utc::now();
+        for t in all {
+            if t.role != Role::Consumer || t.deleted_ms.is_some() {
+                continue;
+            }
+            let has_data = !t.received.is_empty() || self.received_path(&t).exists();
+            if !has_data {
+                continue;
+            }
+            let agreement = self.agreement_of(&t).ok().flatten();
+            match use_ends(agreement.as_ref()) {
+                Some(end) if end <= now => {}
+                _ => continue,
+            }
+            if let Err(e) = self.delete_received(&t.id, "agreement_ended").await {
+                tracing::warn!(transfer = %t.id, error = %e, "deletion duty not carried out");
+            }
+        }
+    }
+
+    /// Consumer: deletes a transfer's received data (and partial downloads) and records it.
+    pub async fn delete_received(&self, id: &str, why: &str) -> Result<Transfer, String> {
+        let _guard = self.locks.lock(id).await;
+        let mut t = self
+            .get(id)
+            .map_err(|e| e.to_string())?
+            .ok_or_else(|| format!("no transfer {id}"))?;
+        let dir = self.received_path(&t);
+        let mut removed = Vec::new();
+        for f in &t.received {
+            removed.push(json!({"stored_at": f.stored_at, "size": f.size, "sha256": f.sha256}));
+        }
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        }
+        if let Some(parent) = dir.parent() {
+            // The agreement's folder, when it is now empty.
+            let _ = std::fs::remove_dir(parent);
+        }
+        t.deleted_ms = Some(now_ms());
+        t.touch();
+        let event = AuditEvent::new(
+            AuditKind::Deletion,
+            format!("Empfangene Daten gelöscht ({why})"),
+        )
+        .agreement(t.agreement_id.clone())
+        .party(t.counterparty.id.clone())
+        .process(t.id.clone())
+        .detail("reason", why)
+        .detail("files", removed)
+        .detail("folder", dir.display().to_string());
+        // The deletion is on disk before it is recorded as done.
+        self.audit.append(event).await.map_err(|e| e.to_string())?;
+        let batch = WriteBatch::new();
+        self.commit(batch, &t).map_err(|e| e.to_string())?;
+        tracing::info!(transfer = %id, %why, "received data deleted (deletion duty)");
+        Ok(t)
+    }
+}
