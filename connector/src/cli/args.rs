@@ -70,6 +70,17 @@ pub enum Command {
     /// Concluded agreements with their German contract text.
     #[command(subcommand)]
     Agreements(AgreementsCommand),
+    /// Start a transfer of data under an agreement (this connector the consumer).
+    Transfer(super::transfers::TransferArgs),
+    /// Watch and steer transfer processes.
+    #[command(subcommand)]
+    Transfers(super::transfers::TransfersCommand),
+    /// Pull a started transfer's data into the connector's managed folder, with a progress
+    /// bar (rate, ETA); resumes a partial download; verifies the SHA-256 before storing.
+    Fetch(super::transfers::FetchArgs),
+    /// Check and read the audit log (works while the connector is stopped, too).
+    #[command(subcommand)]
+    Audit(super::transfers::AuditCommand),
     /// Print the management API's OpenAPI document.
     Openapi,
 }

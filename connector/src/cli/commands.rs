@@ -89,6 +89,10 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Negotiate(a) => negotiate(&api, json_out, a).await,
         Command::Negotiations(c) => negotiations(&api, json_out, c).await,
         Command::Agreements(c) => agreements(&api, json_out, c).await,
+        Command::Transfer(a) => super::transfers::start(&api, json_out, a).await,
+        Command::Transfers(c) => super::transfers::transfers(&api, json_out, c).await,
+        Command::Fetch(a) => super::transfers::fetch(&api, json_out, a).await,
+        Command::Audit(c) => super::transfers::audit(&config, json_out, c),
         Command::Openapi => {
             println!("{}", api.get_text("/api/v1/openapi.json").await?);
             Ok(())

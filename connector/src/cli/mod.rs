@@ -6,6 +6,7 @@ pub mod args;
 pub mod client;
 mod commands;
 pub mod output;
+pub mod transfers;
 
 pub use args::Cli;
 pub use client::{ManagementClient, chain};
