@@ -71,8 +71,8 @@ pub struct App {
     pub audit: crate::audit::AuditLog,
     /// Checks callers' tokens.
     pub verifier: Arc<CallerVerifier>,
-    /// The pinned authority key.
-    pub authority_key: PublicKey,
+    /// Membership in the federation (credential, pinned authority key, publication).
+    pub federation: Arc<crate::federation::Federation>,
     /// Calls other connectors.
     pub client: DspClient,
     /// Outgoing messages.
@@ -97,15 +97,20 @@ impl std::fmt::Debug for App {
     }
 }
 
-/// Reads the pinned authority key and checks it belongs to the authority's DID.
-fn authority_key(config: &Config) -> Result<PublicKey, StartError> {
+/// Reads the pinned authority key and checks it belongs to the authority's DID; `None`
+/// before `connector join` pinned it (the connector then runs as a non-member).
+fn authority_key(config: &Config) -> Result<Option<PublicKey>, StartError> {
     let path = config.path(&config.trust.authority_key_file);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        StartError::Config(ConfigError::Invalid {
-            key: "trust.authority_key_file".into(),
-            message: format!("cannot read {}: {e}", path.display()),
-        })
-    })?;
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(StartError::Config(ConfigError::Invalid {
+                key: "trust.authority_key_file".into(),
+                message: format!("cannot read {}: {e}", path.display()),
+            }));
+        }
+    };
     let key = PublicKey::from_jwk_json(&text).map_err(|e| {
         StartError::Config(ConfigError::Invalid {
             key: "trust.authority_key_file".into(),
@@ -113,7 +118,7 @@ fn authority_key(config: &Config) -> Result<PublicKey, StartError> {
         })
     })?;
     match key.kid() {
-        Some(kid) if vocab::did::did_of_did_url(kid) == config.trust.authority_did => Ok(key),
+        Some(kid) if vocab::did::did_of_did_url(kid) == config.trust.authority_did => Ok(Some(key)),
         other => Err(StartError::Config(ConfigError::Invalid {
             key: "trust.authority_key_file".into(),
             message: format!(
@@ -171,14 +176,21 @@ impl App {
         } else {
             None
         };
-        let authority_key = authority_key(&config)?;
-        let verifier = Arc::new(CallerVerifier::new(
-            &identity.did,
-            authority_key.clone(),
-            accepted,
-            config.trust.clock_leeway_secs,
-            tck_identity,
-        ));
+        let verifier = Arc::new(match authority_key(&config)? {
+            Some(key) => CallerVerifier::new(
+                &identity.did,
+                key,
+                accepted,
+                config.trust.clock_leeway_secs,
+                tck_identity,
+            ),
+            None => CallerVerifier::unpinned(
+                &identity.did,
+                accepted,
+                config.trust.clock_leeway_secs,
+                tck_identity,
+            ),
+        });
         let capture = match &config.diagnostics.capture_dsp_dir {
             Some(dir) => Some(Arc::new(Capture::new(config.path(dir)).map_err(|e| {
                 StartError::Other(format!("diagnostics.capture_dsp_dir: {e}"))
@@ -199,6 +211,13 @@ impl App {
             identity.key.clone(),
             identity.membership.clone(),
             config.trust.token_lifetime_secs,
+        ));
+        let federation = Arc::new(crate::federation::Federation::new(
+            &config,
+            &identity.did,
+            identity.key.clone(),
+            issuer.clone(),
+            verifier.clone(),
         ));
         let data_tls = crate::tls::client_config(roots.clone())?;
         let data_issuer = issuer.clone();
@@ -251,7 +270,7 @@ impl App {
             assets,
             negotiations,
             verifier,
-            authority_key,
+            federation,
             client,
             outbox,
             terms,

@@ -35,6 +35,9 @@ pub enum ClientError {
     /// The answer was larger than [`MAX_RESPONSE_BYTES`].
     #[error("the answer exceeds {MAX_RESPONSE_BYTES} bytes")]
     TooLarge,
+    /// This connector is not a member (yet, or any more): the message says why and what to do.
+    #[error("{0}")]
+    NotMember(String),
 }
 
 /// An HTTP answer.
@@ -155,6 +158,27 @@ impl DspClient {
         }
     }
 
+    /// Refuses a call before this connector is a member: the counterparty would refuse it
+    /// anyway, and the operator learns why at once. (TCK mode talks to the TCK without one.)
+    fn require_membership(&self) -> Result<(), ClientError> {
+        if self.allow_plain_http || self.issuer.membership().is_some() {
+            return Ok(());
+        }
+        Err(ClientError::NotMember(self.issuer.not_member_reason()))
+    }
+
+    /// GETs a public document (the federation's revocation list) without a token.
+    pub async fn get_public(&self, url: &str) -> Result<DspResponse, ClientError> {
+        let url = self.check_url(url)?;
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| ClientError::Network(describe(&e)))?;
+        self.read(response).await
+    }
+
     /// POSTs a JSON message with a fresh token for `audience`.
     pub async fn post(
         &self,
@@ -162,6 +186,7 @@ impl DspClient {
         audience: &str,
         body: &serde_json::Value,
     ) -> Result<DspResponse, ClientError> {
+        self.require_membership()?;
         let url = self.check_url(url)?;
         let bytes = serde_json::to_vec(body).unwrap_or_default();
         if let Some(c) = &self.capture {
@@ -185,6 +210,7 @@ impl DspClient {
 
     /// GETs a JSON document with a fresh token for `audience`.
     pub async fn get(&self, url: &str, audience: &str) -> Result<DspResponse, ClientError> {
+        self.require_membership()?;
         let url = self.check_url(url)?;
         let token = self
             .issuer

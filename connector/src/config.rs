@@ -88,6 +88,10 @@ pub struct Config {
     /// How data moves: access tokens, enforcement interval, where received data is kept.
     #[serde(default)]
     pub dataplane: crate::dataplane::DataPlaneConfig,
+    /// Taking part in the federation: the broker, publication of the self-description, the
+    /// public register.
+    #[serde(default)]
+    pub federation: crate::federation::FederationConfig,
     /// The directory relative paths are resolved against (the config file's directory).
     #[serde(skip)]
     pub base_dir: PathBuf,
@@ -560,6 +564,8 @@ impl Config {
                 "the TCK mode needs the TCK's fixed Authorization header value",
             ));
         }
+        self.federation
+            .validate(self.tls.terminated_by_proxy || self.tck.enabled)?;
         self.dataplane
             .validate()
             .map_err(|(key, message)| invalid(&key, message))?;

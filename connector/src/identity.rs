@@ -46,13 +46,17 @@ impl Identity {
         let kid = config.key_id()?;
         let path = config.path(&config.participant.key_file);
         let key = read_private_key(&path, &kid)?;
-        let membership = config
-            .membership_credential()?
-            .map(|s| s.expose().to_owned());
+        // A missing credential is a state, not an error: the connector runs as a non-member
+        // until `connector join` stores one (the federation module then installs it).
+        let membership = match crate::federation::local::read_credential(config) {
+            Ok(found) => found.map(|(jwt, _)| jwt),
+            Err(message) => {
+                tracing::warn!(%message, "the membership credential cannot be read");
+                None
+            }
+        };
         if membership.is_none() {
-            tracing::warn!(
-                "no membership credential configured: other connectors will refuse this connector's calls"
-            );
+            tracing::warn!("{}", crate::trust::NOT_A_MEMBER);
         }
         Ok(Self {
             did,

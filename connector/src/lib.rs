@@ -20,6 +20,7 @@
 //! - [`outbox`] and [`client`]: persisted outgoing messages and their delivery;
 //! - [`http`]: the DSP endpoints; [`mgmt`]: the management API; [`dashboard`]: the operator's
 //!   web pages on the management port; [`tls`], [`metrics`];
+//! - [`federation`]: joining, the own membership as a state, publication at the broker;
 //! - [`app`] wires the services, [`serve`] runs them, [`init`] creates a participant,
 //!   [`import`] reads inventories and catalogues, [`cli`] helps the command-line program.
 
@@ -32,6 +33,7 @@ pub mod config;
 pub mod dashboard;
 pub mod dataplane;
 pub mod dsp;
+pub mod federation;
 pub mod http;
 pub mod identity;
 pub mod import;

@@ -44,13 +44,18 @@ pub async fn serve(config: Config) -> Result<(), StartError> {
         tokio::spawn(crate::trust::revocation::keep_current(
             app.client.clone(),
             url,
-            app.authority_key.clone(),
-            app.config.trust.authority_did.clone(),
             app.verifier.clone(),
             std::time::Duration::from_secs(app.config.trust.status_list_refresh_secs),
             shutdown.clone(),
         ));
     }
+    let membership = app.federation.status();
+    if membership.is_member() {
+        info!(state = membership.state.as_str(), "{}", membership.message);
+    } else {
+        warn!(state = membership.state.as_str(), "{}", membership.message);
+    }
+    tokio::spawn(crate::federation::task::run(app.clone(), shutdown.clone()));
     app.ready.store(true, Ordering::Release);
     info!(
         elapsed_ms = started.elapsed().as_millis() as u64,

@@ -65,6 +65,7 @@ pub fn app(state: AppState) -> Router {
             "/.well-known/did.json",
             get(participants::handle_did_document),
         )
+        .route("/api/v1/charta", get(participants::handle_charta))
         .route("/api/v1/participants", post(participants::handle_join))
         .route(
             "/api/v1/participants/{did}",

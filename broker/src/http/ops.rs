@@ -24,6 +24,7 @@ use crate::error::BrokerError;
         super::participants::handle_get_credential,
         super::participants::handle_status_list,
         super::participants::handle_did_document,
+        super::participants::handle_charta,
         super::self_descriptions::handle_put,
         super::self_descriptions::handle_get,
         super::self_descriptions::handle_delete,
@@ -32,7 +33,8 @@ use crate::error::BrokerError;
         super::error::ErrorBody,
         super::self_descriptions::Accepted,
         super::participants::JoinAnswer,
-        super::participants::ParticipantView
+        super::participants::ParticipantView,
+        super::participants::ChartaView
     ))
 )]
 pub(crate) struct PublicApi;

@@ -154,6 +154,36 @@ pub(crate) async fn handle_status_list(State(state): State<AppState>) -> ApiResu
         .into_response())
 }
 
+/// The Charta this federation publishes, as machines read it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ChartaView {
+    /// The Charta's identifier.
+    pub(crate) id: String,
+    /// Its version (what a join request's acceptance names).
+    pub(crate) version: String,
+    /// Its title.
+    pub(crate) title: String,
+    /// SHA-256 (lowercase hex) of `text`, exactly (what a join request's acceptance names).
+    pub(crate) sha256: String,
+    /// The Charta's text (TOML) the hash is taken over.
+    pub(crate) text: String,
+}
+
+/// `GET /api/v1/charta`: the version, hash and text a join request must accept.
+#[utoipa::path(get, path = "/api/v1/charta", tag = "onboarding",
+    responses((status = 200, body = ChartaView)))]
+pub(crate) async fn handle_charta(State(state): State<AppState>) -> Json<ChartaView> {
+    let c = state.authority().charta();
+    Json(ChartaView {
+        id: c.id().to_owned(),
+        version: c.version().to_owned(),
+        title: c.title().to_owned(),
+        sha256: c.sha256().to_owned(),
+        text: c.source().to_owned(),
+    })
+}
+
 /// `GET /.well-known/did.json`
 #[utoipa::path(get, path = "/.well-known/did.json", tag = "onboarding",
     responses((status = 200, description = "the authority's DID document", content_type = "application/did+json")))]

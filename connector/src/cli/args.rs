@@ -49,8 +49,19 @@ pub enum Command {
     /// catalogue (.ttl, .rdf, .jsonld). Prints a report per row; rows with problems are
     /// skipped, the rest is stored.
     Import(ImportArgs),
-    /// Show the running connector's identity and state.
+    /// Show the running connector's identity and state, its membership and publication.
     Status,
+    /// Apply for membership at the federation's broker: pin the authority key, accept the
+    /// Charta, send the join request, and store the credential once approved (a dev broker
+    /// approves at once). A running connector uses it without a restart.
+    #[command(after_help = "Examples:\n  connector join --broker https://broker.example --type municipality --ags 09162000 --authority-thumbprint <thumbprint from the federation>\n  connector join --status\n  connector join --broker https://broker.example --type company --wait 3600")]
+    Join(JoinArgs),
+    /// Publish this connector's self-description (participant, connector, datasets with
+    /// their offers' terms) at the broker now, and keep it published.
+    Publish,
+    /// Withdraw the self-description from the broker (signed deletion) and stop publishing
+    /// until `connector publish`.
+    Unpublish,
     /// The datasets this connector offers.
     #[command(subcommand)]
     Assets(AssetsCommand),
@@ -109,6 +120,34 @@ pub struct InitArgs {
     /// The authority's public key (JWK, as in its did.json) to pin.
     #[arg(long)]
     pub authority_key: Option<PathBuf>,
+}
+
+/// `connector join`.
+#[derive(Args)]
+pub struct JoinArgs {
+    /// The broker's base URL, e.g. https://broker.example.
+    #[arg(long)]
+    pub broker: Option<String>,
+    /// The authority key's JWK thumbprint (RFC 7638) as the federation told you out of band;
+    /// joining is refused when the broker presents another key.
+    #[arg(long)]
+    pub authority_thumbprint: Option<String>,
+    /// What this participant is: municipality, public_body, company or research.
+    #[arg(long = "type", value_name = "TYPE")]
+    pub participant_type: Option<String>,
+    /// The municipality key (AGS, 8 digits); required for a municipality.
+    #[arg(long)]
+    pub ags: Option<String>,
+    /// Ask the broker how the request sent earlier stands (stores the credential once
+    /// approved) instead of sending one.
+    #[arg(long, conflicts_with_all = ["broker", "authority_thumbprint", "participant_type", "ags"])]
+    pub status: bool,
+    /// Wait until the operator decides, at most this many seconds.
+    #[arg(long, value_name = "SECONDS")]
+    pub wait: Option<u64>,
+    /// How often to ask while waiting, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub poll_secs: u64,
 }
 
 /// `connector import`.

@@ -33,9 +33,14 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
     match cli.command {
         Command::Init(_) | Command::Serve => unreachable!("handled above"),
         Command::Import(args) => import(&api, &args).await,
+        Command::Join(args) => super::federation::join(&config, &api, json_out, args).await,
+        Command::Publish => super::federation::publish(&api, json_out, false).await,
+        Command::Unpublish => super::federation::publish(&api, json_out, true).await,
         Command::Status => {
-            let s = api.get("/api/v1/status").await?;
+            let mut s = api.get("/api/v1/status").await?;
+            s["federation"] = api.get("/api/v1/federation").await?;
             print(json_out, &s, || {
+                let federation = super::federation::federation_text(&s["federation"]);
                 format!(
                     "DID:          {}\nName:         {}\nDSP endpoint: {}\nVersion:      {}\nCredential:   {}\nTCK mode:     {}\nOutbox:       {} message(s) waiting\n",
                     text(&s, "did"),
@@ -49,7 +54,7 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
                     },
                     text(&s, "tck_mode"),
                     text(&s, "outbox_pending")
-                )
+                ) + &federation
             });
             Ok(())
         }

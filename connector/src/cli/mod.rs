@@ -5,6 +5,7 @@
 pub mod args;
 pub mod client;
 mod commands;
+mod federation;
 pub mod output;
 pub mod transfers;
 

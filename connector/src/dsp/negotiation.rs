@@ -183,6 +183,9 @@ pub struct ContractAgreementMessage {
     pub consumer_pid: String,
     /// The agreement (it may carry the provider's signature as an extension member).
     pub agreement: Agreement,
+    /// The summary the provider proposes for the public register
+    /// ([`crate::federation::register::SUMMARY_MEMBER`]), when it proposes one.
+    pub register_summary: Option<Value>,
 }
 
 impl DspMessage for ContractAgreementMessage {
@@ -196,10 +199,21 @@ impl DspMessage for ContractAgreementMessage {
             .get("agreement")
             .ok_or_else(|| DspParseError::new("agreement", "is required"))?;
         let agreement = Agreement::parse(agreement_value, "agreement")?;
+        let register_summary = match o.get(crate::federation::register::SUMMARY_MEMBER) {
+            None | Some(Value::Null) => None,
+            Some(v @ Value::Object(_)) => Some(v.clone()),
+            Some(_) => {
+                return Err(DspParseError::new(
+                    crate::federation::register::SUMMARY_MEMBER,
+                    "must be an object",
+                ));
+            }
+        };
         Ok(Self {
             provider_pid,
             consumer_pid,
             agreement,
+            register_summary,
         })
     }
 
@@ -208,6 +222,12 @@ impl DspMessage for ContractAgreementMessage {
         m.insert("providerPid".into(), self.provider_pid.clone().into());
         m.insert("consumerPid".into(), self.consumer_pid.clone().into());
         m.insert("agreement".into(), self.agreement.json.clone());
+        if let Some(s) = &self.register_summary {
+            m.insert(
+                crate::federation::register::SUMMARY_MEMBER.into(),
+                s.clone(),
+            );
+        }
         Value::Object(m)
     }
 }
@@ -221,6 +241,9 @@ pub struct ContractAgreementVerificationMessage {
     pub consumer_pid: String,
     /// The consumer's detached JWS over the agreement ([`SIGNATURE_MEMBER`]), when it signs.
     pub signature: Option<String>,
+    /// The consumer's detached JWS over the register summary
+    /// ([`crate::federation::register::SIGNATURE_MEMBER`]), when it signs one.
+    pub register_signature: Option<String>,
 }
 
 impl DspMessage for ContractAgreementVerificationMessage {
@@ -232,6 +255,9 @@ impl DspMessage for ContractAgreementVerificationMessage {
             provider_pid: o.req_id("providerPid")?.to_owned(),
             consumer_pid: o.req_id("consumerPid")?.to_owned(),
             signature: o.opt_id(SIGNATURE_MEMBER)?.map(str::to_owned),
+            register_signature: o
+                .opt_id(crate::federation::register::SIGNATURE_MEMBER)?
+                .map(str::to_owned),
         })
     }
 
@@ -240,6 +266,11 @@ impl DspMessage for ContractAgreementVerificationMessage {
         m.insert("providerPid".into(), self.provider_pid.clone().into());
         m.insert("consumerPid".into(), self.consumer_pid.clone().into());
         opt_insert(&mut m, SIGNATURE_MEMBER, &self.signature);
+        opt_insert(
+            &mut m,
+            crate::federation::register::SIGNATURE_MEMBER,
+            &self.register_signature,
+        );
         Value::Object(m)
     }
 }

@@ -29,6 +29,18 @@ pub fn authenticate(
     let auth = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    if !app.federation.is_member() {
+        // Nothing can be agreed before this connector is a member (its answers and
+        // callbacks carry no credential): the protocol's error body, 503, and why.
+        return Err(ctx.error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "not_a_member",
+            format!(
+                "this connector is not a member of the federation yet: {}",
+                app.federation.status().message
+            ),
+        ));
+    }
     let now = crate::process::now_ms() / 1000;
     app.verifier.verify(auth, now).map_err(|e| {
         tracing::info!(reason = %e, "DSP call refused");

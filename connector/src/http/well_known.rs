@@ -61,7 +61,16 @@ pub async fn health() -> Json<Value> {
 pub async fn ready(State(app): State<Arc<App>>) -> Response {
     let db = app.store.get_raw("ready-probe").is_ok();
     let running = app.ready.load(Ordering::Acquire);
-    let body = json!({"ready": db && running, "database": db, "running": running});
+    // A connector that has not joined yet is ready (to be joined): the body says so.
+    let membership = app.federation.status();
+    let body = json!({
+        "ready": db && running,
+        "database": db,
+        "running": running,
+        "member": membership.is_member(),
+        "membership": membership.state.as_str(),
+        "message": membership.message,
+    });
     let status = if db && running {
         StatusCode::OK
     } else {

@@ -37,8 +37,10 @@ pub struct Status {
     pub dsp_base_url: String,
     /// The connector's version.
     pub version: String,
-    /// Whether a membership credential is configured.
+    /// Whether a valid membership credential is installed.
     pub has_membership_credential: bool,
+    /// The membership: `member`, `not_joined`, `pending`, … and what to do next.
+    pub membership: crate::federation::membership::MembershipStatus,
     /// TCK mode.
     pub tck_mode: bool,
     /// Messages waiting for delivery.
@@ -54,7 +56,8 @@ pub async fn status(State(app): State<Arc<App>>) -> Result<Json<Status>, ApiErro
         legal_name: app.identity.legal_name.clone(),
         dsp_base_url: app.identity.dsp_base_url.clone(),
         version: env!("CARGO_PKG_VERSION").to_owned(),
-        has_membership_credential: app.identity.membership.is_some(),
+        has_membership_credential: app.federation.membership().is_some(),
+        membership: app.federation.status(),
         tck_mode: app.tck.is_some(),
         outbox_pending: app.outbox.pending()?.len(),
     }))
@@ -88,6 +91,8 @@ impl Modify for BearerSecurity {
         transfers::start, transfers::list, transfers::show, transfers::suspend, transfers::resume,
         transfers::complete, transfers::terminate, transfers::fetch, transfers::ticket,
         transfers::delete_data, transfers::audit, transfers::audit_verify,
+        crate::federation::mgmt::show, crate::federation::mgmt::check,
+        crate::federation::mgmt::publish_now, crate::federation::mgmt::unpublish,
     ),
     modifiers(&BearerSecurity),
     tags(
@@ -100,6 +105,7 @@ impl Modify for BearerSecurity {
         (name = "transfers", description = "Transfer processes and their data (DSP 2025-1)"),
         (name = "audit", description = "The hash-chained audit log"),
         (name = "status", description = "The connector itself"),
+        (name = "federation", description = "Membership in the federation and publication at its broker"),
     )
 )]
 pub struct ApiDoc;
@@ -207,6 +213,16 @@ pub fn management_app(app: Arc<App>) -> Router {
         .route("/transfers/{id}/delete-data", post(transfers::delete_data))
         .route("/audit", get(transfers::audit))
         .route("/audit/verify", get(transfers::audit_verify))
+        .route("/federation", get(crate::federation::mgmt::show))
+        .route("/federation/check", post(crate::federation::mgmt::check))
+        .route(
+            "/federation/publish",
+            post(crate::federation::mgmt::publish_now),
+        )
+        .route(
+            "/federation/unpublish",
+            post(crate::federation::mgmt::unpublish),
+        )
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     let mut router = Router::new()
         .nest("/api/v1", api)

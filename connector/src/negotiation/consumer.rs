@@ -126,6 +126,7 @@ impl Negotiations {
             contract_markdown: start.contract_markdown.clone(),
             contract_sha256: start.contract_sha256.clone(),
             agreement: None,
+            register_summary: None,
             termination: None,
             waiting: None,
             evaluation: None,
@@ -249,6 +250,7 @@ impl Negotiations {
             contract_markdown: None,
             contract_sha256: None,
             agreement: None,
+            register_summary: None,
             termination: None,
             waiting: Some(Waiting::OfferDecision),
             evaluation: None,
@@ -338,6 +340,7 @@ impl Negotiations {
         n.counterparty.learn(caller);
         n.waiting = None;
         n.agreement = Some(msg.agreement.json.clone());
+        n.register_summary = msg.register_summary.clone();
         let action = match script(&n) {
             Some(s) => from_script(s.on_agreement, &n),
             None => ConsumerAction::Verify,
@@ -460,12 +463,14 @@ impl Negotiations {
                 )?;
             }
             ConsumerAction::Verify => {
+                let register_signature = self.sign_register_summary(n);
                 let signature = self.countersign(n)?;
                 n.step(MessageKind::Verification, Role::Consumer)?;
                 let body = ContractAgreementVerificationMessage {
                     provider_pid: provider_pid.clone(),
                     consumer_pid: n.id.clone(),
                     signature,
+                    register_signature,
                 }
                 .to_json();
                 self.send(
@@ -488,6 +493,25 @@ impl Negotiations {
             }
         }
         Ok(())
+    }
+
+    /// Signs the register summary the provider proposed, when it follows from the agreement
+    /// (otherwise logged and not signed: the agreement goes ahead unregistered).
+    fn sign_register_summary(&self, n: &Negotiation) -> Option<String> {
+        let proposal = n.register_summary.as_ref()?;
+        let signed = self.terms.read_agreement(n.agreement.as_ref()?).ok()?;
+        match crate::federation::register::countersign(
+            proposal,
+            &signed,
+            self.terms.charta(),
+            &self.identity.key,
+        ) {
+            Ok((_, signature)) => Some(signature),
+            Err(reason) => {
+                tracing::warn!(negotiation = %n.id, %reason, "the register summary is not signed");
+                None
+            }
+        }
     }
 
     /// Adds this consumer's signature to the agreement (none for the TCK's unsigned ones).

@@ -107,6 +107,7 @@ impl Negotiations {
             contract_markdown: Some(offer.contract_markdown.clone()),
             contract_sha256: Some(offer.contract_sha256.clone()),
             agreement: None,
+            register_summary: None,
             termination: None,
             waiting: None,
             evaluation: None,
@@ -229,9 +230,63 @@ impl Negotiations {
         self.act_as_provider(&mut batch, &mut n, &offer, action)?;
         if n.state == crate::dsp::negotiation::NegotiationState::Finalized {
             self.record_agreement(&mut batch, &n, Some(fully_signed))?;
+            if fully_signed {
+                self.stage_register_entry(&mut batch, &n, caller, msg.register_signature.as_deref());
+            }
         }
         self.commit(batch, &n)?;
         Ok(())
+    }
+
+    /// The register summary proposed with the agreement (`None`, logged, when the
+    /// agreement does not allow one: the agreement itself goes ahead).
+    fn propose_register_summary(&self, agreement: &Value, dataset_id: &str) -> Option<Value> {
+        let signed = self.terms.read_agreement(agreement).ok()?;
+        let title = match self.assets.asset(dataset_id) {
+            Ok(Some(a)) => a.title,
+            _ => return None,
+        };
+        match crate::federation::register::derive(&signed, self.terms.charta(), &title) {
+            Ok(summary) => serde_json::to_value(summary).ok(),
+            Err(reason) => {
+                tracing::info!(dataset = dataset_id, %reason, "no register summary proposed");
+                None
+            }
+        }
+    }
+
+    /// Keeps the consumer's signature over the proposed register summary for submission
+    /// (in the write that finalizes the negotiation). A missing or bad signature only means
+    /// the cooperation is not registered.
+    fn stage_register_entry(
+        &self,
+        batch: &mut WriteBatch,
+        n: &Negotiation,
+        caller: &Caller,
+        signature: Option<&str>,
+    ) {
+        use crate::federation::register::AgreementSummary;
+        use crate::federation::register_queue::{RegisterEntry, key};
+        let (Some(proposal), Some(signature), Some(consumer_key)) =
+            (&n.register_summary, signature, caller.key.as_ref())
+        else {
+            return;
+        };
+        let summary: AgreementSummary = match serde_json::from_value(proposal.clone()) {
+            Ok(s) => s,
+            Err(_) => return,
+        };
+        match summary.verify(signature, consumer_key) {
+            Ok(()) => {
+                batch.put(
+                    key(&summary.agreement_id),
+                    &RegisterEntry::pending(summary, signature.to_owned()),
+                );
+            }
+            Err(reason) => {
+                tracing::warn!(negotiation = %n.id, %reason, "the consumer's register signature does not verify; not registered");
+            }
+        }
     }
 
     /// `POST /negotiations/{pid}/termination`, on either side.
@@ -392,12 +447,19 @@ impl Negotiations {
                 Ok(agreement) => {
                     n.step(MessageKind::Agreement, Role::Provider)?;
                     n.waiting = None;
+                    let register_summary = if n.counterparty.tck {
+                        None
+                    } else {
+                        self.propose_register_summary(&agreement, &n.dataset_id)
+                    };
                     let body = ContractAgreementMessage {
                         provider_pid: n.id.clone(),
                         consumer_pid: consumer_pid.clone(),
                         agreement: Agreement::parse(&agreement, "agreement")?,
+                        register_summary: register_summary.clone(),
                     }
                     .to_json();
+                    n.register_summary = register_summary;
                     n.agreement = Some(agreement);
                     self.send(
                         batch,

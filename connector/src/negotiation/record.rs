@@ -150,6 +150,10 @@ pub struct Negotiation {
     pub contract_sha256: Option<String>,
     /// The agreement (DSP JSON with the signatures collected so far).
     pub agreement: Option<Value>,
+    /// The agreement summary for the public register the provider proposed
+    /// ([`crate::federation::register`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub register_summary: Option<Value>,
     /// Why it ended, if terminated.
     pub termination: Option<Termination>,
     /// What this side waits for.

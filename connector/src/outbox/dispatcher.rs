@@ -108,6 +108,7 @@ fn classify(result: Result<DspResponse, ClientError>) -> Outcome {
             Outcome::GiveUp(DeliveryFailure::Unsendable(format!("{url}: {message}")))
         }
         Err(ClientError::Token(m)) => Outcome::GiveUp(DeliveryFailure::Unsendable(m)),
+        Err(ClientError::NotMember(m)) => Outcome::GiveUp(DeliveryFailure::Unsendable(m)),
         Err(e) => Outcome::Retry(e.to_string()),
     }
 }

@@ -5,5 +5,5 @@ mod issuer;
 pub mod revocation;
 mod verifier;
 
-pub use issuer::{MAX_TOKEN_LIFETIME_SECS, MEMBERSHIP_CLAIM, TokenIssuer};
+pub use issuer::{MAX_TOKEN_LIFETIME_SECS, MEMBERSHIP_CLAIM, NOT_A_MEMBER, TokenIssuer};
 pub use verifier::{AuthError, Caller, CallerVerifier, TckIdentity};

@@ -12,17 +12,9 @@ use vocab::jose::PublicKey;
 use super::CallerVerifier;
 use crate::client::DspClient;
 
-/// Fetches and verifies the list once.
-pub async fn fetch(
-    client: &DspClient,
-    url: &str,
-    authority: &PublicKey,
-    authority_did: &str,
-) -> Result<StatusList, String> {
-    let response = client
-        .get(url, authority_did)
-        .await
-        .map_err(|e| e.to_string())?;
+/// Fetches and verifies the list once (a public document: no request token).
+pub async fn fetch(client: &DspClient, url: &str, authority: &PublicKey) -> Result<StatusList, String> {
+    let response = client.get_public(url).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
         return Err(format!("HTTP {}", response.status));
     }
@@ -32,25 +24,26 @@ pub async fn fetch(
     StatusList::verify(jwt, authority, crate::process::now_ms() / 1000).map_err(|e| e.to_string())
 }
 
-/// Refreshes the list every `every` until shut down. A failed refresh keeps the last good
-/// list (and is logged).
+/// Refreshes the list every `every` until shut down, verified with the authority key the
+/// verifier has pinned (nothing is fetched before `connector join` pinned it). A failed
+/// refresh keeps the last good list (and is logged).
 pub async fn keep_current(
     client: DspClient,
     url: String,
-    authority: PublicKey,
-    authority_did: String,
     verifier: Arc<CallerVerifier>,
     every: Duration,
     shutdown: CancellationToken,
 ) {
     loop {
-        match fetch(&client, &url, &authority, &authority_did).await {
-            Ok(list) => {
-                tracing::debug!(%url, "revocation list refreshed");
-                verifier.set_status_list(list);
-            }
-            Err(e) => {
-                tracing::warn!(%url, error = %e, "cannot refresh the revocation list; keeping the last one")
+        if let Some(authority) = verifier.authority_key() {
+            match fetch(&client, &url, &authority).await {
+                Ok(list) => {
+                    tracing::debug!(%url, "revocation list refreshed");
+                    verifier.set_status_list(list);
+                }
+                Err(e) => {
+                    tracing::warn!(%url, error = %e, "cannot refresh the revocation list; keeping the last one")
+                }
             }
         }
         tokio::select! {

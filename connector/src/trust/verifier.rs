@@ -86,7 +86,7 @@ pub struct TckIdentity {
 /// Verifies callers.
 pub struct CallerVerifier {
     own_did: String,
-    authority_key: PublicKey,
+    authority_key: RwLock<Option<PublicKey>>,
     accepted: Vec<AcceptedCharta>,
     leeway: i64,
     tck: Option<TckIdentity>,
@@ -117,7 +117,7 @@ impl CallerVerifier {
     ) -> Self {
         Self {
             own_did: own_did.to_owned(),
-            authority_key,
+            authority_key: RwLock::new(Some(authority_key)),
             accepted,
             leeway: leeway_secs as i64,
             tck,
@@ -125,6 +125,52 @@ impl CallerVerifier {
             seen: Mutex::new(HashMap::new()),
             credentials: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// A verifier before the authority's key is pinned (`connector join` pins it): every
+    /// caller is refused until [`CallerVerifier::set_authority_key`] installs the key.
+    pub fn unpinned(
+        own_did: &str,
+        accepted: Vec<AcceptedCharta>,
+        leeway_secs: u64,
+        tck: Option<TckIdentity>,
+    ) -> Self {
+        Self {
+            own_did: own_did.to_owned(),
+            authority_key: RwLock::new(None),
+            accepted,
+            leeway: leeway_secs as i64,
+            tck,
+            status_list: RwLock::new(None),
+            seen: Mutex::new(HashMap::new()),
+            credentials: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Pins the authority's key (credentials verified from then on with it). A different key
+    /// than the one pinned before also forgets the verified credentials.
+    pub fn set_authority_key(&self, key: PublicKey) {
+        let changed = match self.authority_key.write() {
+            Ok(mut guard) => {
+                let changed = guard.as_ref().map(PublicKey::thumbprint) != Some(key.thumbprint());
+                *guard = Some(key);
+                changed
+            }
+            Err(_) => false,
+        };
+        if changed && let Ok(mut cache) = self.credentials.lock() {
+            cache.clear();
+        }
+    }
+
+    /// The pinned authority key, once pinned.
+    pub fn authority_key(&self) -> Option<PublicKey> {
+        self.authority_key.read().ok().and_then(|g| g.clone())
+    }
+
+    /// The revocation list last installed, if any.
+    pub fn status_list(&self) -> Option<StatusList> {
+        self.status_list.read().ok().and_then(|g| g.clone())
     }
 
     /// Installs the federation's current revocation list (checked from then on).
@@ -233,9 +279,15 @@ impl CallerVerifier {
             return Ok(m.clone());
         }
         let status = self.status_list.read().ok().and_then(|g| g.clone());
+        let authority = self.authority_key().ok_or_else(|| {
+            AuthError::InvalidCredential(
+                "this connector has not pinned the federation authority's key yet (not a member yet)"
+                    .into(),
+            )
+        })?;
         let m = membership::verify(
             credential,
-            &self.authority_key,
+            &authority,
             now,
             &self.accepted,
             status.as_ref(),

@@ -122,6 +122,15 @@ impl TestBroker {
         vocab::did::did_web_from_url(&self.url).expect("did")
     }
 
+    /// What a connector needs to join this broker's federation.
+    pub fn link(&self) -> crate::harness::BrokerLink {
+        crate::harness::BrokerLink {
+            url: self.url.clone(),
+            authority_did: self.authority_did(),
+            ca_file: self.dir.join("ca.pem"),
+        }
+    }
+
     /// Starts the process and waits for `/readyz`; returns the time from spawn to ready.
     pub async fn spawn(&mut self) -> Duration {
         let started = Instant::now();

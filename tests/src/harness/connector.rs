@@ -34,6 +34,20 @@ pub struct ConnectorOptions {
     pub max_attempts: u32,
     /// The revocation list to poll (`trust.status_list_url`).
     pub status_list_url: Option<String>,
+    /// Join this broker's federation with `connector join` instead of using the test
+    /// authority: no authority key pinned, no credential at start.
+    pub broker: Option<BrokerLink>,
+}
+
+/// The federation a connector is to join: the broker's authority and its CA.
+#[derive(Clone, Debug)]
+pub struct BrokerLink {
+    /// The broker's base URL.
+    pub url: String,
+    /// The authority's DID (the broker's).
+    pub authority_did: String,
+    /// The CA file the broker's certificate chains to.
+    pub ca_file: PathBuf,
 }
 
 impl ConnectorOptions {
@@ -46,6 +60,7 @@ impl ConnectorOptions {
             tck: false,
             max_attempts: 8,
             status_list_url: None,
+            broker: None,
         }
     }
 
@@ -58,7 +73,16 @@ impl ConnectorOptions {
             tck: false,
             max_attempts: 8,
             status_list_url: None,
+            broker: None,
         }
+    }
+
+    /// A member-to-be of `broker`'s federation (see [`ConnectorOptions::broker`]).
+    #[must_use]
+    pub fn with_broker(mut self, broker: BrokerLink) -> Self {
+        self.credential = false;
+        self.broker = Some(broker);
+        self
     }
 
     /// TCK mode.
@@ -98,10 +122,11 @@ fn edit_config(path: &Path, env: &TestEnv, options: &ConnectorOptions, capture: 
         .get_mut("tls")
         .and_then(|t| t.as_table_mut())
         .expect("[tls]");
-    tls.insert(
-        "extra_ca_files".into(),
-        toml::Value::Array(vec![toml::Value::String(env.ca_file.display().to_string())]),
-    );
+    let mut cas = vec![toml::Value::String(env.ca_file.display().to_string())];
+    if let Some(b) = &options.broker {
+        cas.push(toml::Value::String(b.ca_file.display().to_string()));
+    }
+    tls.insert("extra_ca_files".into(), toml::Value::Array(cas));
     tls.insert("use_system_roots".into(), toml::Value::Boolean(false));
     let outbox = doc
         .get_mut("outbox")
@@ -129,6 +154,25 @@ fn edit_config(path: &Path, env: &TestEnv, options: &ConnectorOptions, capture: 
             .and_then(|t| t.as_table_mut())
             .expect("[trust]");
         trust.insert("status_list_url".into(), toml::Value::String(url.clone()));
+        trust.insert("status_list_refresh_secs".into(), toml::Value::Integer(5));
+    }
+    if options.broker.is_some() {
+        let mut federation = toml::Table::new();
+        federation.insert("check_secs".into(), toml::Value::Integer(1));
+        federation.insert("retry_initial_secs".into(), toml::Value::Integer(1));
+        federation.insert("retry_max_secs".into(), toml::Value::Integer(2));
+        let mut contact = toml::Table::new();
+        contact.insert("name".into(), toml::Value::String("Datenstelle".into()));
+        contact.insert(
+            "email".into(),
+            toml::Value::String(format!("daten@{}.example", options.name)),
+        );
+        federation.insert("contact".into(), toml::Value::Table(contact));
+        doc.insert("federation".into(), toml::Value::Table(federation));
+        let trust = doc
+            .get_mut("trust")
+            .and_then(|t| t.as_table_mut())
+            .expect("[trust]");
         trust.insert("status_list_refresh_secs".into(), toml::Value::Integer(5));
     }
     if options.tck {
@@ -162,8 +206,8 @@ impl TestConnector {
         let dsp_port = free_port();
         let management_port = free_port();
         let public_url = format!("https://localhost:{dsp_port}");
-        let out = Command::new(connector_binary())
-            .args(["init", "--dir"])
+        let mut init = Command::new(connector_binary());
+        init.args(["init", "--dir"])
             .arg(&dir)
             .args(["--public-url", &public_url])
             .args(["--legal-name", &options.member.legal_name])
@@ -171,12 +215,19 @@ impl TestConnector {
             .args([
                 "--management-listen",
                 &format!("127.0.0.1:{management_port}"),
-            ])
-            .args(["--authority-did", &env.authority.did])
-            .arg("--authority-key")
-            .arg(&env.authority_file)
-            .output()
-            .expect("run connector init");
+            ]);
+        match &options.broker {
+            // `connector join` pins the broker's authority key.
+            Some(b) => {
+                init.args(["--authority-did", &b.authority_did]);
+            }
+            None => {
+                init.args(["--authority-did", &env.authority.did])
+                    .arg("--authority-key")
+                    .arg(&env.authority_file);
+            }
+        }
+        let out = init.output().expect("run connector init");
         assert!(
             out.status.success(),
             "connector init failed: {}",

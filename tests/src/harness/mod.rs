@@ -13,7 +13,7 @@ pub mod pki;
 pub mod ports;
 pub mod tck;
 
-pub use connector::{ConnectorOptions, TCK_AUTHORIZATION, TestConnector, spec_path};
+pub use connector::{BrokerLink, ConnectorOptions, TCK_AUTHORIZATION, TestConnector, spec_path};
 pub use env::TestEnv;
 pub use identity::{Authority, Member, Participant};
 pub use peer::{Peer, PeerAuth, Received};
