@@ -133,3 +133,137 @@ pub async fn serve(
         });
     }
 }
+
+/// Runs the whole broker until `stop` completes: opens the database, loads the authority key,
+/// rebuilds the indexes, serves the public and admin listeners and sweeps expired descriptions;
+/// then stops the listeners and flushes the database. This is `broker serve` as a library
+/// function, so launchers (the local demo) can run the broker without the `broker` binary.
+/// Once both listeners are bound it prints the line
+/// `broker listening public=<addr> admin=<addr>` on standard output.
+pub async fn run(
+    config: crate::BrokerConfig,
+    stop: impl std::future::Future<Output = ()>,
+) -> Result<(), BrokerError> {
+    use crate::store::Store;
+    tracing::info!(data_dir = %config.data_dir.display(), "Initializing the database");
+    let store = Arc::new(crate::store::SledStore::open(&config.data_dir)?);
+    tracing::info!("Initializing the authority");
+    let authority = crate::authority::Authority::load(
+        &config.authority.key_file,
+        &config.public_url,
+        config.authority.credential_validity_days,
+        config.authority.status_list_validity_secs,
+    )?;
+    tracing::info!(did = authority.did(), "authority key loaded");
+    let token = crate::http::AdminToken::new(&config.admin_token()?);
+    let tls = if config.tls.behind_proxy {
+        tracing::warn!("serving plain HTTP: tls.behind_proxy is set, a proxy must terminate TLS");
+        None
+    } else {
+        let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) else {
+            return Err(BrokerError::Config(
+                "tls.cert_file and tls.key_file are required".into(),
+            ));
+        };
+        Some(Arc::new(tls_config(cert, key)?))
+    };
+    let broker = Arc::new(crate::Broker::new(
+        config.clone(),
+        store.clone(),
+        authority,
+    )?);
+
+    tracing::info!("Rebuilding the indexes from the database");
+    let rebuild = {
+        let b = broker.clone();
+        tokio::task::spawn_blocking(move || b.rebuild())
+            .await
+            .map_err(|e| BrokerError::Index(format!("index rebuild task failed: {e}")))??
+    };
+    tracing::info!(
+        descriptions = rebuild.descriptions,
+        datasets = rebuild.datasets,
+        skipped = rebuild.skipped,
+        millis = rebuild.millis as u64,
+        "indexes ready"
+    );
+
+    tracing::info!("Initializing the listeners");
+    let public = bind(config.listen.public).await?;
+    let admin = bind(config.listen.admin).await?;
+    let addr = |l: &TcpListener| {
+        l.local_addr()
+            .map_err(|e| BrokerError::Config(format!("listener address: {e}")))
+    };
+    let (public_addr, admin_addr) = (addr(&public)?, addr(&admin)?);
+    // One machine-readable line for launchers and tests.
+    println!("broker listening public={public_addr} admin={admin_addr}");
+    tracing::info!(%public_addr, %admin_addr, did = broker.authority().did(), "serving");
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let public_task = tokio::spawn(serve(
+        public,
+        tls.clone(),
+        crate::http::app(broker.clone()),
+        stop_rx.clone(),
+    ));
+    let admin_task = tokio::spawn(serve(
+        admin,
+        tls,
+        crate::http::admin_app(broker.clone(), token),
+        stop_rx.clone(),
+    ));
+    let sweeper = tokio::spawn(sweep(
+        broker.clone(),
+        config.publication.sweep_interval_secs,
+        stop_rx,
+    ));
+
+    stop.await;
+    tracing::info!("stopping");
+    let _ = stop_tx.send(true);
+    let _ = tokio::join!(public_task, admin_task, sweeper);
+    store.flush()?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn sweep(broker: Arc<crate::Broker>, every_secs: u64, mut stop: watch::Receiver<bool>) {
+    let mut ticker = tokio::time::interval(Duration::from_secs(every_secs.max(1)));
+    ticker.tick().await;
+    loop {
+        tokio::select! {
+            _ = ticker.tick() => {}
+            _ = stop.changed() => return,
+        }
+        match broker.blocking(|b| b.expire_silent()).await {
+            Ok(removed) if !removed.is_empty() => {
+                tracing::info!(count = removed.len(), "expired silent descriptions")
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "expiry sweep failed"),
+        }
+    }
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}
