@@ -13,11 +13,12 @@
 //!   same service function the JSON API calls;
 //! - [`agreements`]: agreements with their German text and both signatures, verified when the
 //!   page is shown;
+//! - [`transfers`]: running transfers with their progress, then finished ones;
+//! - [`audit`]: the audit log's hash chain checked on display, and its latest entries;
 //! - [`key_terms`]: an ODRL policy as short German lines; [`markdown`]: contract texts as HTML.
-//!
-//! Transfers and the audit log are not shown yet: their modules are being written.
 
 pub mod agreements;
+pub mod audit;
 pub mod decisions;
 pub mod error;
 pub mod key_terms;
@@ -25,6 +26,7 @@ pub mod markdown;
 pub mod negotiations;
 pub mod overview;
 pub mod session;
+pub mod transfers;
 
 use std::sync::Arc;
 
@@ -61,7 +63,8 @@ pub struct Nav {
     pub csrf: String,
     /// Negotiations waiting for an operator.
     pub waiting: usize,
-    /// The current section (`overview`, `assets`, `negotiations`, `agreements`).
+    /// The current section (`overview`, `assets`, `negotiations`, `agreements`, `transfers`,
+    /// `audit`).
     pub current: &'static str,
 }
 
@@ -122,6 +125,8 @@ pub fn router(app: Arc<App>) -> Router {
         )
         .route("/dashboard/agreements", get(agreements::list))
         .route("/dashboard/agreements/{id}", get(agreements::show))
+        .route("/dashboard/transfers", get(transfers::list))
+        .route("/dashboard/audit", get(audit::page))
         .route(
             "/dashboard/{*rest}",
             get(error::not_found).post(error::not_found),

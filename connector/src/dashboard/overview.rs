@@ -143,6 +143,12 @@ pub async fn overview(
         .iter()
         .filter(|n| !n.state.is_terminal())
         .count();
+    let transfers_running = app
+        .transfers
+        .list()?
+        .iter()
+        .filter(|t| matches!(t.state.as_str(), "REQUESTED" | "STARTED" | "SUSPENDED"))
+        .count();
     let outbox = app
         .outbox
         .pending()?
@@ -178,6 +184,11 @@ pub async fn overview(
                 "Geschlossene Verträge",
                 app.negotiations.agreements()?.len(),
                 "/dashboard/agreements",
+            ),
+            (
+                "Laufende Übertragungen",
+                transfers_running,
+                "/dashboard/transfers",
             ),
         ],
         nav,
