@@ -1,0 +1,356 @@
+//! Shared by the transfer tests: DSP transfer messages as the TCK sends them, and the two TCK
+//! scenario drivers — the connector as provider (`TP`, the test plays the TCK consumer) and
+//! as consumer (`TP_C`, the test plays the TCK provider). Every message sent and received is
+//! captured for `validate-dsp-message`.
+#![allow(dead_code)]
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tests::harness::messages::ctx;
+use tests::harness::tck::{TCK_PARTICIPANT, tck_property};
+use tests::harness::{
+    ConnectorOptions, Member, Peer, PeerAuth, Received, TCK_AUTHORIZATION, TestConnector, TestEnv,
+};
+
+fn msg_id() -> String {
+    format!("urn:uuid:{}", uuid::Uuid::new_v4())
+}
+
+/// A `TransferRequestMessage`.
+pub(crate) fn request(consumer_pid: &str, agreement: &str, callback: &str) -> Value {
+    json!({"@context": ctx(), "@id": msg_id(), "@type": "TransferRequestMessage",
+           "consumerPid": consumer_pid, "agreementId": agreement, "format": "HttpData-PULL",
+           "callbackAddress": callback})
+}
+
+/// A `TransferStartMessage` (with a pull address when `endpoint` is given).
+pub(crate) fn start(provider_pid: &str, consumer_pid: &str, endpoint: Option<&str>) -> Value {
+    let mut m = json!({"@context": ctx(), "@id": msg_id(), "@type": "TransferStartMessage",
+           "providerPid": provider_pid, "consumerPid": consumer_pid});
+    if let Some(e) = endpoint {
+        m["dataAddress"] = json!({"@type": "DataAddress",
+            "endpointType": "https://w3id.org/idsa/v4.1/HTTP", "endpoint": e,
+            "endpointProperties": [
+                {"@type": "EndpointProperty", "name": "authorization", "value": "secret-token"},
+                {"@type": "EndpointProperty", "name": "authType", "value": "bearer"}]});
+    }
+    m
+}
+
+/// A `TransferSuspensionMessage`.
+pub(crate) fn suspension(provider_pid: &str, consumer_pid: &str) -> Value {
+    json!({"@context": ctx(), "@id": msg_id(), "@type": "TransferSuspensionMessage",
+           "providerPid": provider_pid, "consumerPid": consumer_pid, "code": "pause",
+           "reason": ["paused by the test"]})
+}
+
+/// A `TransferCompletionMessage`.
+pub(crate) fn completion(provider_pid: &str, consumer_pid: &str) -> Value {
+    json!({"@context": ctx(), "@id": msg_id(), "@type": "TransferCompletionMessage",
+           "providerPid": provider_pid, "consumerPid": consumer_pid})
+}
+
+/// A `TransferTerminationMessage`.
+pub(crate) fn termination(provider_pid: &str, consumer_pid: &str) -> Value {
+    json!({"@context": ctx(), "@id": msg_id(), "@type": "TransferTerminationMessage",
+           "providerPid": provider_pid, "consumerPid": consumer_pid, "code": "stop",
+           "reason": ["ended by the test"]})
+}
+
+async fn wait_until<F, Fut>(mut read: F, state: &str)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = String>,
+{
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let now = read().await;
+        if now == state {
+            return;
+        }
+        assert!(Instant::now() < deadline, "state is {now}, expected {state}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// The connector as provider; the test plays the TCK consumer.
+pub(crate) struct ProviderScenario {
+    /// The environment.
+    pub(crate) env: TestEnv,
+    /// The connector under test.
+    pub(crate) connector: TestConnector,
+    /// The test's side.
+    pub(crate) peer: Peer,
+    /// The test's consumerPid.
+    pub(crate) consumer_pid: String,
+    /// The connector's providerPid.
+    pub(crate) provider_pid: String,
+}
+
+impl ProviderScenario {
+    /// Starts the connector and sends the transfer request for the scenario's agreement
+    /// (`scenario`: `TP_01_01`, …).
+    pub(crate) async fn start(test: &str, scenario: &str) -> Self {
+        let env = TestEnv::new(test);
+        let connector =
+            TestConnector::start(&env, ConnectorOptions::company("provider").with_tck()).await;
+        let peer = Peer::start(&env, Member::company("TCK"), PeerAuth::Tck).await;
+        let agreement = tck_property(&format!("{scenario}_AGREEMENTID"));
+        let consumer_pid = msg_id();
+        let (status, ack) = peer
+            .send(
+                &connector,
+                "transfers/request",
+                &request(&consumer_pid, &agreement, &peer.base()),
+            )
+            .await;
+        assert_eq!(status, 201, "transfer request: {ack}");
+        assert_eq!(ack["@type"], "TransferProcess");
+        assert_eq!(ack["state"], "REQUESTED");
+        assert_eq!(ack["consumerPid"], consumer_pid.as_str());
+        let provider_pid = ack["providerPid"].as_str().expect("providerPid").to_owned();
+        Self {
+            env,
+            connector,
+            peer,
+            consumer_pid,
+            provider_pid,
+        }
+    }
+
+    /// Waits for the connector's message of `type_` to `transfers/{consumerPid}/{suffix}`.
+    pub(crate) async fn expect(&self, type_: &str, suffix: &str) -> Received {
+        let path = format!("/dsp/transfers/{}/{suffix}", self.consumer_pid);
+        let r = self
+            .peer
+            .wait_for(type_, 20, |r| r.type_() == type_ && r.path == path)
+            .await;
+        assert_eq!(r.body["providerPid"], self.provider_pid.as_str());
+        assert_eq!(r.body["consumerPid"], self.consumer_pid.as_str());
+        r
+    }
+
+    /// How many messages of `type_` the connector sent so far.
+    pub(crate) fn count(&self, type_: &str) -> usize {
+        self.peer
+            .received()
+            .iter()
+            .filter(|r| r.type_() == type_)
+            .count()
+    }
+
+    /// Sends to `transfers/{providerPid}/{suffix}`.
+    pub(crate) async fn send(&self, suffix: &str, body: &Value) -> (u16, Value) {
+        self.peer
+            .send(
+                &self.connector,
+                &format!("transfers/{}/{suffix}", self.provider_pid),
+                body,
+            )
+            .await
+    }
+
+    /// Sends a message the connector must refuse with 4xx (not 404) and a `TransferError`.
+    pub(crate) async fn send_refused(&self, suffix: &str, body: &Value) {
+        let (status, err) = self.send(suffix, body).await;
+        assert!(
+            (400..500).contains(&status) && status != 404,
+            "expected a 4xx (not 404), got {status}: {err}"
+        );
+        assert_eq!(err["@type"], "TransferError", "{err}");
+    }
+
+    /// The provider's state as the TCK reads it.
+    pub(crate) async fn state(&self) -> String {
+        let (status, t) = self
+            .peer
+            .get(&self.connector, &format!("transfers/{}", self.provider_pid))
+            .await;
+        assert_eq!(status, 200, "{t}");
+        assert_eq!(t["@type"], "TransferProcess");
+        t["state"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the provider's state is `state`.
+    pub(crate) async fn wait_state(&self, state: &str) {
+        wait_until(|| self.state(), state).await;
+    }
+
+    /// Messages of the test's side.
+    pub(crate) fn start_msg(&self) -> Value {
+        start(&self.provider_pid, &self.consumer_pid, None)
+    }
+    /// A suspension from the test.
+    pub(crate) fn suspension(&self) -> Value {
+        suspension(&self.provider_pid, &self.consumer_pid)
+    }
+    /// A completion from the test.
+    pub(crate) fn completion(&self) -> Value {
+        completion(&self.provider_pid, &self.consumer_pid)
+    }
+    /// A termination from the test.
+    pub(crate) fn termination(&self) -> Value {
+        termination(&self.provider_pid, &self.consumer_pid)
+    }
+}
+
+/// The provider pid the test hands out (it plays the TCK provider).
+pub(crate) fn provider_pid_for(consumer_pid: &str) -> String {
+    format!("urn:tck:transfer:{consumer_pid}")
+}
+
+/// The connector as consumer; the test plays the TCK provider.
+pub(crate) struct ConsumerScenario {
+    /// The environment.
+    pub(crate) env: TestEnv,
+    /// The connector under test.
+    pub(crate) connector: TestConnector,
+    /// The test's side.
+    pub(crate) peer: Peer,
+    /// The connector's consumerPid.
+    pub(crate) consumer_pid: String,
+    /// The test's providerPid.
+    pub(crate) provider_pid: String,
+    /// The connector's callback address.
+    pub(crate) callback: String,
+}
+
+impl ConsumerScenario {
+    /// Starts the connector and triggers a transfer for the scenario's agreement through the
+    /// TCK endpoint (`scenario`: `TP_C_01_01`, …); returns when the request arrived.
+    pub(crate) async fn start(test: &str, scenario: &str) -> Self {
+        let env = TestEnv::new(test);
+        let connector =
+            TestConnector::start(&env, ConnectorOptions::municipality("consumer").with_tck())
+                .await;
+        let peer = Peer::start(&env, Member::company("TCK"), PeerAuth::Tck).await;
+        peer.set_responder(std::sync::Arc::new(|r: &Received| {
+            if r.method == "POST" && r.path.ends_with("/transfers/request") {
+                let cpid = r.body["consumerPid"].as_str().unwrap_or_default();
+                let ack = json!({"@context": ctx(), "@type": "TransferProcess",
+                    "providerPid": provider_pid_for(cpid), "consumerPid": cpid,
+                    "state": "REQUESTED"});
+                (axum::http::StatusCode::CREATED, Some(ack))
+            } else {
+                (axum::http::StatusCode::OK, None)
+            }
+        }));
+        let agreement = tck_property(&format!("{scenario}_AGREEMENTID"));
+        let (status, body) = connector
+            .post_unauthenticated(
+                "/tck/transfers/requests",
+                &json!({"providerId": TCK_PARTICIPANT, "agreementId": agreement,
+                        "format": "HttpData-PULL", "connectorAddress": peer.base()}),
+            )
+            .await;
+        assert!((200..300).contains(&status), "TCK trigger: {status} {body}");
+        let request = peer
+            .wait_type("TransferRequestMessage", "/dsp/transfers/request")
+            .await;
+        assert_eq!(request.body["agreementId"], agreement.as_str());
+        assert_eq!(request.body["format"], "HttpData-PULL");
+        let consumer_pid = request.body["consumerPid"]
+            .as_str()
+            .expect("consumerPid")
+            .to_owned();
+        let callback = request.body["callbackAddress"]
+            .as_str()
+            .expect("callbackAddress")
+            .to_owned();
+        Self {
+            provider_pid: provider_pid_for(&consumer_pid),
+            env,
+            connector,
+            peer,
+            consumer_pid,
+            callback,
+        }
+    }
+
+    fn url(&self, suffix: &str) -> String {
+        let base = format!(
+            "{}/transfers/{}",
+            self.callback.trim_end_matches('/'),
+            self.consumer_pid
+        );
+        if suffix.is_empty() {
+            base
+        } else {
+            format!("{base}/{suffix}")
+        }
+    }
+
+    /// Sends to the connector's callback `transfers/{consumerPid}/{suffix}`.
+    pub(crate) async fn send(&self, suffix: &str, body: &Value) -> (u16, Value) {
+        self.env.capture.write("sent", body);
+        self.peer
+            .send_with_auth(&self.url(suffix), Some(TCK_AUTHORIZATION), body)
+            .await
+    }
+
+    /// Sends a message the connector must refuse with 4xx (not 404) and a `TransferError`.
+    pub(crate) async fn send_refused(&self, suffix: &str, body: &Value) {
+        let (status, err) = self.send(suffix, body).await;
+        assert!(
+            (400..500).contains(&status) && status != 404,
+            "expected a 4xx (not 404), got {status}: {err}"
+        );
+        assert_eq!(err["@type"], "TransferError", "{err}");
+    }
+
+    /// Waits for the connector's message of `type_` to `transfers/{providerPid}/{suffix}`.
+    pub(crate) async fn expect(&self, type_: &str, suffix: &str) -> Received {
+        let path = format!("/dsp/transfers/{}/{suffix}", self.provider_pid);
+        let r = self
+            .peer
+            .wait_for(type_, 20, |r| r.type_() == type_ && r.path == path)
+            .await;
+        assert_eq!(r.body["providerPid"], self.provider_pid.as_str());
+        assert_eq!(r.body["consumerPid"], self.consumer_pid.as_str());
+        r
+    }
+
+    /// The consumer's state as the TCK reads it.
+    pub(crate) async fn state(&self) -> String {
+        let r = self
+            .env
+            .http
+            .get(self.url(""))
+            .header("authorization", TCK_AUTHORIZATION)
+            .send()
+            .await
+            .expect("GET transfer");
+        assert_eq!(r.status(), 200);
+        let t: Value = r.json().await.expect("JSON");
+        self.env.capture.write("got", &t);
+        assert_eq!(t["@type"], "TransferProcess");
+        t["state"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Waits until the consumer's state is `state`.
+    pub(crate) async fn wait_state(&self, state: &str) {
+        wait_until(|| self.state(), state).await;
+    }
+
+    /// A start message from the test (with a pull address).
+    pub(crate) fn start_msg(&self) -> Value {
+        start(
+            &self.provider_pid,
+            &self.consumer_pid,
+            Some("https://localhost:9/data/tck"),
+        )
+    }
+    /// A suspension from the test.
+    pub(crate) fn suspension(&self) -> Value {
+        suspension(&self.provider_pid, &self.consumer_pid)
+    }
+    /// A completion from the test.
+    pub(crate) fn completion(&self) -> Value {
+        completion(&self.provider_pid, &self.consumer_pid)
+    }
+    /// A termination from the test.
+    pub(crate) fn termination(&self) -> Value {
+        termination(&self.provider_pid, &self.consumer_pid)
+    }
+}
