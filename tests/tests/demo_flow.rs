@@ -27,22 +27,26 @@ fn folder(name: &str) -> PathBuf {
 }
 
 /// The steps that must succeed in this build: they call interfaces that have landed.
-const REQUIRED: [&str; 8] = [
+const REQUIRED: [&str; 12] = [
     "set-up",
     "broker",
-    "onboarding",
     "connectors",
+    "onboarding",
     "registration",
+    "publication",
+    "search",
     "terms",
     "negotiation",
     "agreement",
+    "transfer",
+    "audit",
 ];
 /// Every step, in order.
 const ALL: [&str; 13] = [
     "set-up",
     "broker",
-    "onboarding",
     "connectors",
+    "onboarding",
     "registration",
     "publication",
     "search",
@@ -137,6 +141,25 @@ fn check_outcome(out: &Output) -> String {
     stdout
 }
 
+/// A file under `dir` (recursively) whose name contains `part`, outside the provider's
+/// `daten/` folder.
+fn find_file(dir: &std::path::Path, part: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, part) {
+                return Some(found);
+            }
+        } else if path
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains(part))
+        {
+            return Some(path);
+        }
+    }
+    None
+}
+
 #[test]
 fn demo_runs_the_showcase_and_stops_every_service() {
     let dir = folder("flow");
@@ -184,6 +207,37 @@ fn demo_runs_the_showcase_and_stops_every_service() {
         step_line(&stdout, "agreement")
             .expect("line")
             .contains("von beiden signiert"),
+        "{stdout}"
+    );
+    let search = step_line(&stdout, "search").expect("line");
+    assert!(
+        search.contains("„Wärmebedarf je Baublock 2024“"),
+        "{search}"
+    );
+    assert!(
+        step_line(&stdout, "publication")
+            .expect("line")
+            .contains("Signatur geprüft"),
+        "{stdout}"
+    );
+    // The table arrived at Musterstadt's connector, byte for byte.
+    let transfer = step_line(&stdout, "transfer").expect("line");
+    assert!(
+        transfer.contains("stimmt mit der Quelle überein"),
+        "{transfer}"
+    );
+    let received = find_file(&dir.join("musterstadt"), "waermebedarf")
+        .unwrap_or_else(|| panic!("no received copy under musterstadt/: {transfer}"));
+    assert_eq!(
+        std::fs::read_to_string(&received).expect("received copy"),
+        table,
+        "{}",
+        received.display()
+    );
+    assert!(
+        step_line(&stdout, "audit")
+            .expect("line")
+            .contains("Hash-Ketten geprüft"),
         "{stdout}"
     );
     // Each service ran as its own process with its own folder, credential and log.

@@ -21,8 +21,9 @@ pub struct BrokerLayout {
     pub admin_url: String,
     /// The authority's DID.
     pub did: String,
-    /// The authority's public key (JWK file, with `kid`).
-    pub authority_jwk: PathBuf,
+    /// The JWK thumbprint of the authority's key, as its operator tells members out of band
+    /// (`connector join --authority-thumbprint`).
+    pub authority_thumbprint: String,
 }
 
 /// Who a connector belongs to.
@@ -36,6 +37,10 @@ pub struct Party {
     pub participant_type: &'static str,
     /// The municipality key, for a municipality.
     pub ags: Option<&'static str>,
+    /// The contact point its self-description names.
+    pub contact: &'static str,
+    /// The contact's e-mail address.
+    pub email: &'static str,
 }
 
 /// Stadt Musterstadt, the municipality.
@@ -44,6 +49,8 @@ pub const MUSTERSTADT: Party = Party {
     legal_name: "Stadt Musterstadt",
     participant_type: "municipality",
     ags: Some(vocab::showcase::MUSTERSTADT_AGS),
+    contact: "Stabsstelle Digitalisierung und Daten",
+    email: "daten@musterstadt.example",
 };
 
 /// Stadtwerke Musterstadt, the municipal utility.
@@ -52,6 +59,8 @@ pub const STADTWERKE: Party = Party {
     legal_name: "Stadtwerke Musterstadt GmbH",
     participant_type: "company",
     ags: None,
+    contact: "Datenmanagement Netze",
+    email: "datenraum@stadtwerke-musterstadt.example",
 };
 
 /// Where a connector lives.
@@ -128,9 +137,6 @@ pub fn broker(
     let setup = |e: broker::BrokerError| DemoError::Setup(e.to_string());
     let key =
         broker::authority::create_key_file(&dir.join("authority-key.jwk"), &did).map_err(setup)?;
-    let authority_jwk = root.join("authority.jwk");
-    let public = key.public_key().to_jwk_value().to_string();
-    std::fs::write(&authority_jwk, public).map_err(io(&authority_jwk))?;
     broker::secret::write_secret(
         &dir.join("admin-token"),
         format!("{}\n", broker::secret::random_token()).as_bytes(),
@@ -162,7 +168,7 @@ pub fn broker(
         url,
         admin_url: format!("https://127.0.0.1:{admin_port}"),
         did,
-        authority_jwk,
+        authority_thumbprint: key.public_key().thumbprint(),
     })
 }
 
@@ -180,8 +186,9 @@ fn table<'a>(doc: &'a mut toml::Table, name: &str) -> &'a mut toml::Table {
 }
 
 /// Creates a connector's folder with the connector's own `init`, then gives it a certificate
-/// of the demo CA, trusts only that CA, shortens the outbox back-off and names the broker's
-/// revocation list.
+/// of the demo CA, trusts only that CA, shortens the outbox back-off, names the broker (its
+/// revocation list, the federation with the contact point published) and lets the connector
+/// look at its membership every second.
 pub fn connector(
     root: &Path,
     party: Party,
@@ -200,7 +207,8 @@ pub fn connector(
         dsp_listen: format!("127.0.0.1:{dsp_port}"),
         management_listen: format!("127.0.0.1:{management_port}"),
         authority_did: broker.did.clone(),
-        authority_key: Some(broker.authority_jwk.clone()),
+        // `connector join` pins the authority key after checking its thumbprint.
+        authority_key: None,
     })
     .map_err(|e| {
         DemoError::Setup(format!(
@@ -230,6 +238,15 @@ pub fn connector(
         "status_list_url".into(),
         toml::Value::String(format!("{}/api/v1/status-list", broker.url)),
     );
+    let federation = table(&mut doc, "federation");
+    federation.insert("broker_url".into(), toml::Value::String(broker.url.clone()));
+    federation.insert("check_secs".into(), toml::Value::Integer(1));
+    federation.insert("retry_initial_secs".into(), toml::Value::Integer(1));
+    federation.insert("retry_max_secs".into(), toml::Value::Integer(2));
+    let mut contact = toml::Table::new();
+    contact.insert("name".into(), toml::Value::String(party.contact.into()));
+    contact.insert("email".into(), toml::Value::String(party.email.into()));
+    federation.insert("contact".into(), toml::Value::Table(contact));
     let text = toml::to_string(&doc)
         .map_err(|e| DemoError::Setup(format!("{}: {e}", config.display())))?;
     connector::config::Config::from_toml(&text, &dir)

@@ -6,9 +6,14 @@
 //! - [`pki`]: the demo CA; [`layout`]: the folders and configurations;
 //! - [`processes`]: the services as child processes (stopped on every exit);
 //! - [`http`]: HTTPS calls trusting only the demo CA; [`data`]: the dataset and template;
-//! - [`steps`]: the showcase, one function per step; [`report`]: the printed lines.
+//! - [`steps`]: the showcase in order; its steps call [`federation`] (onboarding, publication,
+//!   search), [`contract`] (dataset, terms, negotiation, agreement) and [`exchange`] (transfer,
+//!   audit); [`report`]: the printed lines.
 
+pub mod contract;
 pub mod data;
+pub mod exchange;
+pub mod federation;
 pub mod http;
 pub mod layout;
 pub mod pki;

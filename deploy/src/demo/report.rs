@@ -17,10 +17,10 @@ pub enum Step {
     Prepare,
     /// The broker starts.
     Broker,
-    /// Both connectors are created and join: Charta acceptance, membership credential.
-    Onboarding,
-    /// Both connectors start.
+    /// Both connectors are created and start (not members yet).
     Connectors,
+    /// Both connectors join: Charta acceptance, membership credential.
+    Onboarding,
     /// Stadtwerke registers the dataset and offers it under a German template.
     Registration,
     /// Stadtwerke's connector publishes its signed self-description to the broker.
@@ -46,8 +46,8 @@ impl Step {
     pub const ALL: [Step; 13] = [
         Step::Prepare,
         Step::Broker,
-        Step::Onboarding,
         Step::Connectors,
+        Step::Onboarding,
         Step::Registration,
         Step::Publication,
         Step::Search,

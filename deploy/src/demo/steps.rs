@@ -7,21 +7,15 @@ use std::time::{Duration, Instant};
 
 use connector::cli::ManagementClient;
 use connector::config::Config;
-use serde_json::{Value, json};
-use sha2::Digest as _;
 
-use super::layout::{self, BrokerLayout, ConnectorLayout, MUSTERSTADT, STADTWERKE};
+use super::layout::{self, ConnectorLayout, MUSTERSTADT, STADTWERKE};
 use super::pki::DemoCa;
 use super::processes::ServiceProcess;
 use super::report::{self, Step};
-use super::{DemoError, DemoOptions, data, http};
+use super::{DemoError, DemoOptions, contract, data, exchange, federation, http};
 
 /// How long a service may take to become ready.
 const READY_LIMIT: Duration = Duration::from_secs(60);
-/// How long the negotiation may take.
-const NEGOTIATION_LIMIT: Duration = Duration::from_secs(30);
-/// Building blocks in the demo table (before small blocks are left out).
-const BLOCKS: usize = 240;
 
 /// The running demo: its folder and the service processes it started.
 pub struct Demo {
@@ -59,15 +53,6 @@ fn management(c: &ConnectorLayout) -> Result<ManagementClient, String> {
     let config = Config::load(&c.config)
         .map_err(|e| format!("{}: {}", c.config.display(), http::chain(&e)))?;
     ManagementClient::from_config(&config).map_err(|e| e.to_string())
-}
-
-fn public_key(c: &ConnectorLayout) -> Result<vocab::jose::PublicKey, String> {
-    let config = Config::load(&c.config).map_err(|e| http::chain(&e))?;
-    let kid = config.key_id().map_err(|e| e.to_string())?;
-    let key =
-        connector::identity::read_private_key(&config.path(&config.participant.key_file), &kid)
-            .map_err(|e| e.to_string())?;
-    Ok(key.public_key())
 }
 
 impl Demo {
@@ -146,7 +131,7 @@ impl Demo {
     }
 
     /// Runs every step; stops at the first failure. Steps this build lacks are reported and
-    /// skipped, together with the steps that need them.
+    /// skipped.
     pub async fn run_showcase(&mut self) -> Result<(), DemoError> {
         let started = Instant::now();
         report::note(&format!(
@@ -178,12 +163,11 @@ impl Demo {
         };
         let broker = layout::broker(&self.root, &ca, &ca_file, port)
             .map_err(|e| fail(Step::Broker, e.to_string()))?;
-        let broker_log = self.root.join("broker.log");
         let launch = Launch {
             name: "Broker",
             kind: "broker",
             config: &broker.config,
-            log: broker_log,
+            log: self.root.join("broker.log"),
             ready_url: format!("{}/readyz", broker.url),
         };
         self.start(Step::Broker, launch, &client).await?;
@@ -199,20 +183,48 @@ impl Demo {
             ),
         );
 
-        // 3. Onboarding.
+        // 3. Both connectors, created by their own `init`, running but not members yet.
         let musterstadt = layout::connector(&self.root, MUSTERSTADT, &ca, &ca_file, &broker)
-            .map_err(|e| fail(Step::Onboarding, e.to_string()))?;
+            .map_err(|e| fail(Step::Connectors, e.to_string()))?;
         let stadtwerke = layout::connector(&self.root, STADTWERKE, &ca, &ca_file, &broker)
-            .map_err(|e| fail(Step::Onboarding, e.to_string()))?;
-        let mut valid_until = String::new();
+            .map_err(|e| fail(Step::Connectors, e.to_string()))?;
         for c in [&musterstadt, &stadtwerke] {
-            valid_until = at(Step::Onboarding, join(&client, &broker, c).await)?;
+            let name = format!("Konnektor {}", c.party.legal_name);
+            let launch = Launch {
+                name: &name,
+                kind: "connector",
+                config: &c.config,
+                log: self.root.join(format!("{}.log", c.party.slug)),
+                ready_url: format!("{}/ready", c.management_url),
+            };
+            self.start(Step::Connectors, launch, &client).await?;
+            self.urls.push(format!(
+                "{:<21} {}/dashboard (Token: {})",
+                format!("{}:", c.party.legal_name),
+                c.management_url,
+                c.dir.join("keys/management.token").display()
+            ));
+        }
+        let consumer = at(Step::Connectors, management(&musterstadt))?;
+        let provider = at(Step::Connectors, management(&stadtwerke))?;
+        report::done(
+            Step::Connectors,
+            &format!(
+                "Dashboards: Musterstadt {}/dashboard · Stadtwerke {}/dashboard",
+                musterstadt.management_url, stadtwerke.management_url
+            ),
+        );
+
+        // 4. Onboarding.
+        let mut valid_until = String::new();
+        for (c, api) in [(&musterstadt, &consumer), (&stadtwerke, &provider)] {
+            valid_until = at(Step::Onboarding, federation::onboard(&broker, c, api).await)?;
         }
         let charta = contracts::charta::Charta::default_1_0();
         report::done(
             Step::Onboarding,
             &format!(
-                "{} (AGS {}) und {} haben die Charta {} (SHA-256 {}…) signiert angenommen; Mitgliedsnachweise bis {valid_until}",
+                "{} (AGS {}) und {} haben die Charta {} (SHA-256 {}…) signiert angenommen; Mitglieder bis {valid_until}",
                 MUSTERSTADT.legal_name,
                 vocab::showcase::MUSTERSTADT_AGS,
                 STADTWERKE.legal_name,
@@ -221,39 +233,10 @@ impl Demo {
             ),
         );
 
-        // 4. Both connectors run.
-        for c in [&musterstadt, &stadtwerke] {
-            let log = self.root.join(format!("{}.log", c.party.slug));
-            let name = format!("Konnektor {}", c.party.legal_name);
-            let launch = Launch {
-                name: &name,
-                kind: "connector",
-                config: &c.config,
-                log,
-                ready_url: format!("{}/ready", c.management_url),
-            };
-            self.start(Step::Connectors, launch, &client).await?;
-            self.urls.push(format!(
-                "{:<21} {} (Token: {})",
-                format!("{}:", c.party.legal_name),
-                c.management_url,
-                c.dir.join("keys/management.token").display()
-            ));
-        }
-        report::done(
-            Step::Connectors,
-            &format!(
-                "Musterstadt {} · Stadtwerke {} (Verwaltung / management)",
-                musterstadt.management_url, stadtwerke.management_url
-            ),
-        );
-        let consumer = at(Step::Connectors, management(&musterstadt))?;
-        let provider = at(Step::Connectors, management(&stadtwerke))?;
-
         // 5. Registration.
         let offered = at(
             Step::Registration,
-            register_dataset(&provider, &stadtwerke).await,
+            contract::register_dataset(&provider, &stadtwerke).await,
         )?;
         report::done(
             Step::Registration,
@@ -266,27 +249,60 @@ impl Demo {
             ),
         );
 
-        // 6. Publication, 7. search.
-        report::unavailable(
+        // 6. Publication.
+        let provider_key = at(Step::Publication, contract::public_key(&stadtwerke))?;
+        let published = at(
             Step::Publication,
-            "the connector's signed publication to the broker (`connector publish`) has not landed",
+            federation::publish(&client, &broker, &stadtwerke, &provider, &provider_key).await,
+        )?;
+        report::done(
+            Step::Publication,
+            &format!(
+                "signierte DCAT-AP.de-Selbstbeschreibung der Stadtwerke ({} Datensatz, {} Angebot, {} Bytes JWS) vom Broker angenommen; Signatur geprüft",
+                published.datasets, published.offers, published.envelope_bytes
+            ),
         );
-        unavailable.push(Step::Publication);
-        report::unavailable(Step::Search, "needs the publication (step 6)");
-        unavailable.push(Step::Search);
 
-        // 8. Terms.
-        let terms = at(Step::Terms, read_terms(&consumer, &stadtwerke).await)?;
+        // 7. Search.
+        let found = at(Step::Search, federation::search(&client, &broker).await)?;
+        report::done(
+            Step::Search,
+            &format!(
+                "„Wärmeplanung“ in {}: {} Treffer, darunter „{}“ mit der Vorlage „{}“ — {}",
+                vocab::showcase::MUSTERSTADT_AGS,
+                found.total,
+                data::DATASET_TITLE,
+                found.template,
+                found.page
+            ),
+        );
+
+        // 8. Terms, at the endpoint the broker names.
+        let terms = at(
+            Step::Terms,
+            contract::read_terms(&consumer, &found.endpoint, STADTWERKE.legal_name).await,
+        )?;
+        let key_terms = if found.key_terms.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "; {}",
+                found.key_terms[..found.key_terms.len().min(3)].join("; ")
+            )
+        };
         report::done(
             Step::Terms,
             &format!(
-                "Musterstadt liest im Katalog der Stadtwerke das Angebot mit deutschem Vertragstext: „{}“ ({} Paragraphen)",
+                "deutscher Vertragstext „{}“ ({} Paragraphen){key_terms}",
                 terms.title, terms.sections
             ),
         );
 
         // 9. Negotiation.
-        let negotiation = at(Step::Negotiation, negotiate(&consumer, &stadtwerke).await)?;
+        let negotiation = at(
+            Step::Negotiation,
+            contract::negotiate(&consumer, &found.endpoint).await,
+        )?;
         report::done(
             Step::Negotiation,
             &format!(
@@ -299,7 +315,7 @@ impl Demo {
         // 10. Agreement.
         let agreement = at(
             Step::Agreement,
-            check_agreement(
+            contract::check_agreement(
                 &consumer,
                 &provider,
                 &musterstadt,
@@ -317,19 +333,46 @@ impl Demo {
             ),
         );
 
-        // 11. Register, 12. transfer, 13. audit.
+        // 11. Register.
         report::unavailable(
             Step::Register,
-            "the connector's submission of agreements to the broker's register has not landed",
+            "the connectors' submission of the signed agreement summary to the broker's register has not landed",
         );
         unavailable.push(Step::Register);
-        report::unavailable(
+
+        // 12. Transfer.
+        let moved = at(
             Step::Transfer,
-            "the connector's transfer process and data plane have not landed",
+            exchange::transfer(&consumer, &agreement.id, &offered).await,
+        )?;
+        report::done(
+            Step::Transfer,
+            &format!(
+                "{} Bytes in {:.1} s direkt von Konnektor zu Konnektor (HTTP-Pull, nicht über den Broker); SHA-256 {}… stimmt mit der Quelle überein",
+                moved.bytes,
+                moved.took.as_secs_f64(),
+                short(&moved.sha256)
+            ),
         );
-        unavailable.push(Step::Transfer);
-        report::unavailable(Step::Audit, "the connector's audit log has not landed");
-        unavailable.push(Step::Audit);
+
+        // 13. Audit.
+        let theirs = at(
+            Step::Audit,
+            exchange::audit(&provider, "Stadtwerke", &agreement.id, "data_access").await,
+        )?;
+        let mine = at(
+            Step::Audit,
+            exchange::audit(&consumer, "Musterstadt", &agreement.id, "data_received").await,
+        )?;
+        report::done(
+            Step::Audit,
+            &format!(
+                "Hash-Ketten geprüft: Stadtwerke {} Einträge (Kopf {}), Musterstadt {} Einträge (Kopf {}); Zugriff und Empfang protokolliert",
+                theirs.entries, theirs.head, mine.entries, mine.head
+            ),
+        );
+        self.urls
+            .push(format!("Empfangene Daten / received: {}", moved.stored_at));
 
         report::note(&format!(
             "Fertig nach / done after {:.1} s; Protokolle / logs: {}/*.log",
@@ -342,272 +385,4 @@ impl Demo {
             Err(DemoError::NotAvailable(unavailable))
         }
     }
-}
-
-/// Joins the federation for connector `c`: signs the Charta acceptance with the participant's
-/// key, sends the join request to the broker, stores the membership credential. Returns the
-/// credential's expiry date.
-async fn join(
-    client: &reqwest::Client,
-    broker: &BrokerLayout,
-    c: &ConnectorLayout,
-) -> Result<String, String> {
-    let config = Config::load(&c.config).map_err(|e| http::chain(&e))?;
-    let kid = config.key_id().map_err(|e| e.to_string())?;
-    let key =
-        connector::identity::read_private_key(&config.path(&config.participant.key_file), &kid)
-            .map_err(|e| e.to_string())?;
-    let charta = contracts::charta::Charta::default_1_0();
-    let acceptance = contracts::membership::ChartaAcceptance::new(
-        &charta,
-        c.did.clone(),
-        chrono::Utc::now().timestamp(),
-    );
-    let signed = contracts::membership::sign_charta_acceptance(&key, &acceptance)
-        .map_err(|e| format!("signing the Charta acceptance: {e}"))?;
-    let body = json!({
-        "did": c.did,
-        "legalName": c.party.legal_name,
-        "participantType": c.party.participant_type,
-        "ags": c.party.ags,
-        "connectorEndpoint": c.dsp_url(),
-        "publicKey": key.public_key().to_jwk_value(),
-        "chartaAcceptance": signed,
-    });
-    let answer = http::json(
-        client
-            .post(format!("{}/api/v1/participants", broker.url))
-            .json(&body),
-        &format!("join request of {}", c.party.legal_name),
-    )
-    .await?;
-    let credential = answer["credential"].as_str().ok_or_else(|| {
-        format!(
-            "the broker did not issue a credential to {} (status {})",
-            c.party.legal_name, answer["status"]
-        )
-    })?;
-    let target = config.path(
-        config
-            .participant
-            .membership_credential_file
-            .as_deref()
-            .unwrap_or(Path::new("membership.jwt")),
-    );
-    std::fs::write(&target, credential).map_err(|e| format!("{}: {e}", target.display()))?;
-    let payload = vocab::jose::peek_payload(credential)
-        .ok()
-        .and_then(|p| serde_json::from_slice::<Value>(&p).ok())
-        .unwrap_or(Value::Null);
-    Ok(payload["exp"]
-        .as_i64()
-        .and_then(|exp| chrono::DateTime::from_timestamp(exp, 0))
-        .map(|t| t.format("%d.%m.%Y").to_string())
-        .unwrap_or_else(|| "?".into()))
-}
-
-struct Offered {
-    rows: usize,
-    sha256: String,
-    template_title: String,
-}
-
-/// Stadtwerke: the template, the data file, the asset and the offer.
-async fn register_dataset(
-    provider: &ManagementClient,
-    stadtwerke: &ConnectorLayout,
-) -> Result<Offered, String> {
-    let template = provider
-        .post_text(
-            "/api/v1/templates",
-            data::TEMPLATE.to_owned(),
-            "text/markdown; charset=utf-8",
-        )
-        .await
-        .map_err(|e| format!("adding the template: {e}"))?;
-    let table = data::heat_demand_csv(BLOCKS);
-    let folder = stadtwerke.dir.join("daten");
-    std::fs::create_dir_all(&folder).map_err(|e| format!("{}: {e}", folder.display()))?;
-    let file = folder.join(format!("{}.csv", data::DATASET_ID));
-    std::fs::write(&file, &table).map_err(|e| format!("{}: {e}", file.display()))?;
-    let asset = json!({
-        "id": data::DATASET_ID,
-        "title": data::DATASET_TITLE,
-        "description": data::DATASET_DESCRIPTION,
-        "keywords": data::DATASET_KEYWORDS,
-        "themes": ["ENER", "REGI"],
-        "ags": vocab::showcase::MUSTERSTADT_AGS,
-        "license": "http://dcat-ap.de/def/licenses/dl-by-de/2.0",
-        "publisher": STADTWERKE.legal_name,
-        "personal_adjacent": false,
-        "source": {"file": file.display().to_string()},
-    });
-    provider
-        .post("/api/v1/assets", &asset)
-        .await
-        .map_err(|e| format!("adding the asset: {e}"))?;
-    provider
-        .post(
-            "/api/v1/offers",
-            &json!({
-                "asset_id": data::DATASET_ID,
-                "template_id": template["id"],
-                "template_version": template["version"],
-                "parameters": {"quelle": stadtwerke.did, "gebiet": vocab::showcase::MUSTERSTADT_AGS},
-            }),
-        )
-        .await
-        .map_err(|e| format!("adding the offer: {e}"))?;
-    Ok(Offered {
-        rows: table.lines().count().saturating_sub(1),
-        sha256: hex::encode(sha2::Sha256::digest(table.as_bytes())),
-        template_title: template["title"].as_str().unwrap_or_default().to_owned(),
-    })
-}
-
-struct Terms {
-    title: String,
-    sections: usize,
-}
-
-/// Musterstadt reads the offer and its German contract text from Stadtwerke's catalog.
-async fn read_terms(
-    consumer: &ManagementClient,
-    stadtwerke: &ConnectorLayout,
-) -> Result<Terms, String> {
-    let catalog = consumer
-        .post(
-            "/api/v1/catalog/request",
-            &json!({"connector": stadtwerke.dsp_url()}),
-        )
-        .await
-        .map_err(|e| format!("catalog request to {}: {e}", stadtwerke.dsp_url()))?;
-    let dataset = catalog["dataset"]
-        .as_array()
-        .and_then(|d| d.iter().find(|d| d["@id"] == data::DATASET_ID))
-        .ok_or_else(|| {
-            format!(
-                "the catalog of {} does not list {}",
-                stadtwerke.party.legal_name,
-                data::DATASET_ID
-            )
-        })?;
-    let text = dataset["hasPolicy"][0]["https://w3id.org/gemeinwohl-datenraum/ns#contractText"]
-        .as_str()
-        .ok_or_else(|| format!("the offer of {} carries no contract text", data::DATASET_ID))?;
-    let title = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# "))
-        .ok_or("the contract text has no title")?
-        .trim()
-        .to_owned();
-    let sections = text.lines().filter(|l| l.starts_with("## §")).count();
-    if sections == 0 {
-        return Err("the contract text has no § sections".into());
-    }
-    Ok(Terms { title, sections })
-}
-
-struct Negotiated {
-    id: String,
-    took: Duration,
-}
-
-/// Musterstadt negotiates with Stadtwerke and waits for FINALIZED.
-async fn negotiate(
-    consumer: &ManagementClient,
-    stadtwerke: &ConnectorLayout,
-) -> Result<Negotiated, String> {
-    let started = Instant::now();
-    let n = consumer
-        .post(
-            "/api/v1/negotiations",
-            &json!({"connector": stadtwerke.dsp_url(), "dataset_id": data::DATASET_ID, "purpose": data::PURPOSE}),
-        )
-        .await
-        .map_err(|e| format!("starting the negotiation: {e}"))?;
-    let id = n["id"]
-        .as_str()
-        .ok_or("the negotiation has no id")?
-        .to_owned();
-    let path = format!("/api/v1/negotiations/{id}");
-    loop {
-        let current = consumer.get(&path).await.map_err(|e| e.to_string())?;
-        match current["state"].as_str() {
-            Some("FINALIZED") => {
-                return Ok(Negotiated {
-                    id,
-                    took: started.elapsed(),
-                });
-            }
-            Some("TERMINATED") => {
-                return Err(format!(
-                    "negotiation {id} was terminated: {}",
-                    current["termination"]
-                ));
-            }
-            state => {
-                if started.elapsed() > NEGOTIATION_LIMIT {
-                    return Err(format!(
-                        "negotiation {id} still {} after {} s",
-                        state.unwrap_or("?"),
-                        NEGOTIATION_LIMIT.as_secs()
-                    ));
-                }
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-struct Agreed {
-    id: String,
-    contract_sha256: String,
-}
-
-/// Both connectors hold the agreement; both signatures verify with the parties' keys.
-async fn check_agreement(
-    consumer: &ManagementClient,
-    provider: &ManagementClient,
-    musterstadt: &ConnectorLayout,
-    stadtwerke: &ConnectorLayout,
-    negotiation: &str,
-) -> Result<Agreed, String> {
-    let list = consumer
-        .get("/api/v1/agreements")
-        .await
-        .map_err(|e| e.to_string())?;
-    let mine = list
-        .as_array()
-        .and_then(|l| l.iter().find(|a| a["negotiation_id"] == negotiation))
-        .ok_or_else(|| format!("Musterstadt holds no agreement for negotiation {negotiation}"))?
-        .clone();
-    let id = mine["id"]
-        .as_str()
-        .ok_or("the agreement has no id")?
-        .to_owned();
-    let theirs = provider
-        .get(&format!("/api/v1/agreements/{id}"))
-        .await
-        .map_err(|e| format!("Stadtwerke's copy of {id}: {e}"))?;
-    for (who, record) in [("Musterstadt", &mine), ("Stadtwerke", &theirs)] {
-        if record["fully_signed"] != true {
-            return Err(format!("{who}'s copy of {id} is not signed by both"));
-        }
-        let signed = contracts::agreement::SignedAgreement::from_dsp_json(&record["agreement"])
-            .map_err(|e| format!("{who}'s copy of {id}: {e}"))?;
-        signed
-            .verify(&public_key(stadtwerke)?, &public_key(musterstadt)?)
-            .map_err(|e| format!("{who}'s copy of {id}: {e}"))?;
-    }
-    if mine["contract_markdown"] != theirs["contract_markdown"] {
-        return Err(format!(
-            "the two copies of {id} differ in their contract text"
-        ));
-    }
-    let text = mine["contract_markdown"].as_str().unwrap_or_default();
-    Ok(Agreed {
-        id,
-        contract_sha256: hex::encode(sha2::Sha256::digest(text.as_bytes())),
-    })
 }
