@@ -23,6 +23,9 @@ struct Metrics {
     delivery_duration: Histogram,
     transitions: Family<Labels, Counter>,
     outbox_pending: Gauge,
+    federation_member: Gauge,
+    publication_failures: Gauge,
+    publication_last_accepted: Gauge,
 }
 
 fn histogram() -> Histogram {
@@ -70,7 +73,28 @@ fn metrics() -> &'static Metrics {
             "Outgoing DSP messages not yet delivered",
             outbox_pending.clone(),
         );
+        let federation_member = Gauge::default();
+        registry.register(
+            "federation_member",
+            "1 while this connector holds a valid membership credential, else 0",
+            federation_member.clone(),
+        );
+        let publication_failures = Gauge::default();
+        registry.register(
+            "federation_publication_failures",
+            "Failed publications of the self-description since the last accepted one",
+            publication_failures.clone(),
+        );
+        let publication_last_accepted = Gauge::default();
+        registry.register(
+            "federation_publication_last_accepted_seconds",
+            "When the broker last accepted the self-description (Unix seconds; 0: never)",
+            publication_last_accepted.clone(),
+        );
         Metrics {
+            federation_member,
+            publication_failures,
+            publication_last_accepted,
             registry,
             dsp_requests,
             dsp_duration,
@@ -126,6 +150,15 @@ pub fn record_transition(role: &str, state: &str) {
             ("state".into(), state.into()),
         ])
         .inc();
+}
+
+/// Records where membership and publication stand (the federation task, every check).
+pub fn record_federation(member: bool, publication_failures: u32, last_accepted_ms: Option<i64>) {
+    let m = metrics();
+    m.federation_member.set(i64::from(member));
+    m.publication_failures.set(i64::from(publication_failures));
+    m.publication_last_accepted
+        .set(last_accepted_ms.map(|t| t / 1000).unwrap_or(0));
 }
 
 /// The current metrics in the OpenMetrics text format; `pending` is the outbox size.

@@ -187,6 +187,43 @@ async fn federation_connectors_join_publish_are_found_and_negotiate() {
     .await;
     assert_eq!(n["counterparty"]["id"], provider.did.as_str());
 
+    // Both signed the register summary inside the negotiation; the provider submits it and
+    // the broker's register lists the cooperation; both agreement listings say so.
+    let (_, agreements) = consumer.get("/api/v1/agreements").await;
+    let agreement_id = agreements[0]["id"].as_str().expect("id").to_owned();
+    let listed = wait_register(&provider, &agreement_id, "registered", 15).await;
+    assert_eq!(
+        listed["register"]["summary"]["datasetTitle"],
+        "Verkehrszählung Musterstadt 2024"
+    );
+    let (status, register) = broker.get_json("/api/v1/register").await;
+    assert_eq!(status, 200);
+    let entry = register
+        .as_array()
+        .expect("register")
+        .iter()
+        .find(|e| e["id"] == agreement_id.as_str())
+        .cloned()
+        .unwrap_or_else(|| panic!("the register lists {agreement_id}: {register}"));
+    assert_eq!(entry["summary"]["provider"], provider.did.as_str());
+    assert_eq!(entry["summary"]["consumer"], consumer.did.as_str());
+    assert_eq!(
+        entry["summary"]["dataset"],
+        format!(
+            "https://localhost:{}/datasets/verkehrszaehlung-2024",
+            provider.dsp_port
+        )
+    );
+    assert!(
+        entry["summary"]["purposes"]
+            .to_string()
+            .contains("Verkehrsplanung"),
+        "{entry}"
+    );
+    wait_register(&consumer, &agreement_id, "registered", 15).await;
+    let (ok, out, err) = provider.cli(&["agreements", "list"]);
+    assert!(ok && out.contains("registered"), "{out}{err}");
+
     // Withdrawal: a signed deletion; nothing is published again until `connector publish`.
     let (ok, out, err) = provider.cli(&["unpublish"]);
     assert!(ok, "{out}{err}");

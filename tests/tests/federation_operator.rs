@@ -137,7 +137,7 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
         ok && out.contains("Last error:   cannot reach the broker"),
         "{out}"
     );
-    // … while the members still negotiate point to point.
+    // … while the members still negotiate point to point; the register entry waits.
     negotiate_finalized(
         &consumer,
         &provider,
@@ -145,6 +145,13 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
         "gwd:Verkehrsplanung",
     )
     .await;
+    let (_, agreements) = provider.get("/api/v1/agreements").await;
+    let agreement_id = agreements[0]["id"].as_str().expect("id").to_owned();
+    let waiting = wait_register(&provider, &agreement_id, "pending", 10).await;
+    assert!(
+        waiting["register"]["summary"]["consumer"] == consumer.did.as_str(),
+        "{waiting}"
+    );
     // A restart of the connector keeps the pending publication.
     assert!(provider.terminate(), "provider stopped");
     provider.spawn().await;
@@ -163,6 +170,12 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
         v["total"].as_u64() == Some(1)
     })
     .await;
+    // … and the register submission made while it was down gets through.
+    let registered = wait_register(&provider, &agreement_id, "registered", 20).await;
+    assert!(
+        registered["register"]["failures"].as_u64().unwrap_or(0) >= 1,
+        "{registered}"
+    );
 
     // Revocation: the consumer learns it from the revocation list; new negotiations fail
     // with the reason.

@@ -531,6 +531,10 @@ async fn agreements(
                                 "incomplete".into()
                             },
                             time(&a["finalized_ms"]),
+                            a["register"]["state"]
+                                .as_str()
+                                .unwrap_or("-")
+                                .to_owned(),
                         ]
                     })
                     .collect();
@@ -542,6 +546,7 @@ async fn agreements(
                         "COUNTERPARTY",
                         "SIGNED",
                         "FINALIZED",
+                        "REGISTER",
                     ],
                     &rows,
                 )

@@ -405,6 +405,26 @@ impl BrokerClient {
         }
     }
 
+    /// The agreement ids the public register lists.
+    pub async fn register_ids(&self) -> Result<std::collections::HashSet<String>, FederationError> {
+        let what = "the register request";
+        let url = format!("{}/api/v1/register", self.base);
+        let answer = self
+            .send(
+                self.http.get(&url).header("accept", "application/json"),
+                &url,
+            )
+            .await?;
+        if !(200..300).contains(&answer.status) {
+            return Err(Self::refusal(what, &answer));
+        }
+        let list: Vec<Value> = Self::json(what, &answer)?;
+        Ok(list
+            .iter()
+            .filter_map(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
+            .collect())
+    }
+
     /// Fetches a document (the revocation list) as text.
     pub async fn get_text(&self, url: &str) -> Result<String, FederationError> {
         let answer = self.send(self.http.get(url), url).await?;

@@ -11,8 +11,10 @@ use utoipa::ToSchema;
 use super::FederationError;
 use super::membership::MembershipStatus;
 use super::publish::{self, Outcome, Publication};
+use super::register_queue::{self, RegisterEntry};
 use crate::app::App;
 use crate::mgmt::error::ApiError;
+use crate::negotiation::AgreementRecord;
 
 /// Membership and publication, as `connector status` shows them.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -28,6 +30,36 @@ pub struct FederationView {
     /// why nothing was done).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+}
+
+/// An agreement as the management API lists it: the stored agreement and where it stands
+/// in the public register.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AgreementView {
+    /// The agreement.
+    #[serde(flatten)]
+    pub agreement: AgreementRecord,
+    /// Its register entry: `pending` (submitted by the provider, retried), `registered`,
+    /// `refused` (with the broker's reason), `signed_as_consumer` (the provider submits);
+    /// none when no summary was signed.
+    pub register: Option<RegisterEntry>,
+}
+
+/// Adds the register state to agreements.
+pub fn with_register(
+    app: &App,
+    list: Vec<AgreementRecord>,
+) -> Result<Vec<AgreementView>, ApiError> {
+    list.into_iter()
+        .map(|agreement| {
+            let register =
+                register_queue::entry(app.store.as_ref(), &agreement.id).map_err(api_error)?;
+            Ok(AgreementView {
+                agreement,
+                register,
+            })
+        })
+        .collect()
 }
 
 fn view(app: &App, outcome: Option<String>) -> Result<FederationView, ApiError> {

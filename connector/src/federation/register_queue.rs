@@ -1,7 +1,10 @@
-//! The provider's register submissions: one entry per finalized agreement whose summary the
-//! consumer signed, kept in the database from the moment the agreement is finalized (in the
-//! same write), submitted by the background task with doubling back-off until the broker
-//! answers — registered, or refused for a reason retrying cannot change.
+//! The register entries of this connector's agreements, kept in the database in the same
+//! write as the negotiation step that produced them:
+//! - provider: one entry per finalized agreement whose summary the consumer signed,
+//!   submitted by the background task with doubling back-off until the broker answers —
+//!   registered, or refused for a reason retrying cannot change;
+//! - consumer: the summary it signed; the background task marks it registered once the
+//!   broker's register lists it (the provider submits).
 
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -25,6 +28,8 @@ pub fn key(agreement_id: &str) -> String {
 pub enum RegisterState {
     /// Both signatures are here; not yet accepted by the broker (retried).
     Pending,
+    /// Consumer: signed and sent to the provider, which submits it.
+    SignedAsConsumer,
     /// Listed in the broker's register.
     Registered,
     /// The broker refused it for a reason retrying cannot change (see `last_error`).
@@ -55,7 +60,7 @@ impl Record for RegisterEntry {
 }
 
 impl RegisterEntry {
-    /// A new entry, to be submitted.
+    /// A new entry, to be submitted (provider).
     pub fn pending(summary: AgreementSummary, consumer_signature: String) -> Self {
         Self {
             summary,
@@ -67,6 +72,38 @@ impl RegisterEntry {
             registered_ms: None,
         }
     }
+
+    /// The consumer's entry after signing.
+    pub fn signed_as_consumer(summary: AgreementSummary, consumer_signature: String) -> Self {
+        Self {
+            state: RegisterState::SignedAsConsumer,
+            ..Self::pending(summary, consumer_signature)
+        }
+    }
+}
+
+/// Consumer: marks entries registered once the broker's register lists them.
+pub async fn confirm_listed(f: &Federation, store: &dyn Store) -> Result<usize, FederationError> {
+    let waiting: Vec<(String, RegisterEntry)> = store
+        .scan::<RegisterEntry>(PREFIX)?
+        .into_iter()
+        .filter(|(_, e)| e.state == RegisterState::SignedAsConsumer)
+        .collect();
+    if waiting.is_empty() {
+        return Ok(0);
+    }
+    let broker = f.broker()?;
+    let listed = broker.register_ids().await?;
+    let mut confirmed = 0;
+    for (k, mut e) in waiting {
+        if listed.contains(&e.summary.agreement_id) {
+            e.state = RegisterState::Registered;
+            e.registered_ms = Some(now_ms());
+            store.put(&k, &e)?;
+            confirmed += 1;
+        }
+    }
+    Ok(confirmed)
 }
 
 /// An agreement's entry, if it has one.

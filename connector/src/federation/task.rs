@@ -9,7 +9,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::local::JoinStatus;
-use super::{join, publish};
+use super::{join, publish, register_queue};
 use crate::app::App;
 use crate::process::now_ms;
 
@@ -69,5 +69,14 @@ async fn tick(app: &App, list_fetched_ms: &mut i64) {
     if f.is_member() && app.tck.is_none() {
         // Failures are recorded in the publication state and logged there.
         let _ = publish::publish_if_due(f, app.store.as_ref(), &app.assets, false).await;
+        if let Err(e) = register_queue::submit_due(f, app.store.as_ref()).await {
+            tracing::debug!(error = %e, "register submissions not attempted");
+        }
+        if let Err(e) = register_queue::confirm_listed(f, app.store.as_ref()).await {
+            tracing::debug!(error = %e, "cannot read the broker's register");
+        }
+    }
+    if let Ok(p) = publish::load(app.store.as_ref()) {
+        crate::metrics::record_federation(f.is_member(), p.failures, p.last_accepted_ms);
     }
 }

@@ -14,7 +14,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, json_body};
 use crate::app::App;
-use crate::negotiation::{AgreementRecord, Negotiation, OperatorDecision};
+use crate::negotiation::{Negotiation, OperatorDecision};
 use crate::outbox::OutboxEntry;
 
 /// Filters for listing negotiations.
@@ -180,24 +180,29 @@ pub async fn terminate(
     decide(&app, &id, OperatorDecision::Terminate(input.reasons)).await
 }
 
-/// List agreements, newest first.
+/// List agreements, newest first, each with its state in the public register.
 #[utoipa::path(get, path = "/api/v1/agreements", tag = "agreements",
-    responses((status = 200, body = Vec<AgreementRecord>)), security(("bearer" = [])))]
+    responses((status = 200, body = Vec<crate::federation::mgmt::AgreementView>)), security(("bearer" = [])))]
 pub async fn agreements(
     State(app): State<Arc<App>>,
-) -> Result<Json<Vec<AgreementRecord>>, ApiError> {
-    Ok(Json(app.negotiations.agreements()?))
+) -> Result<Json<Vec<crate::federation::mgmt::AgreementView>>, ApiError> {
+    let list = app.negotiations.agreements()?;
+    Ok(Json(crate::federation::mgmt::with_register(&app, list)?))
 }
 
-/// One agreement with its signatures and German contract text.
+/// One agreement with its signatures, German contract text and register state.
 #[utoipa::path(get, path = "/api/v1/agreements/{id}", tag = "agreements",
-    responses((status = 200, body = AgreementRecord), (status = 404)), security(("bearer" = [])))]
+    responses((status = 200, body = crate::federation::mgmt::AgreementView), (status = 404)), security(("bearer" = [])))]
 pub async fn agreement(
     State(app): State<Arc<App>>,
     Path(id): Path<String>,
-) -> Result<Json<AgreementRecord>, ApiError> {
-    app.negotiations
+) -> Result<Json<crate::federation::mgmt::AgreementView>, ApiError> {
+    let record = app
+        .negotiations
         .agreement(&id)?
+        .ok_or_else(|| ApiError::NotFound(format!("no agreement {id}")))?;
+    let mut one = crate::federation::mgmt::with_register(&app, vec![record])?;
+    one.pop()
         .map(Json)
         .ok_or_else(|| ApiError::NotFound(format!("no agreement {id}")))
 }

@@ -463,7 +463,7 @@ impl Negotiations {
                 )?;
             }
             ConsumerAction::Verify => {
-                let register_signature = self.sign_register_summary(n);
+                let register_signature = self.sign_register_summary(batch, n);
                 let signature = self.countersign(n)?;
                 n.step(MessageKind::Verification, Role::Consumer)?;
                 let body = ContractAgreementVerificationMessage {
@@ -497,7 +497,12 @@ impl Negotiations {
 
     /// Signs the register summary the provider proposed, when it follows from the agreement
     /// (otherwise logged and not signed: the agreement goes ahead unregistered).
-    fn sign_register_summary(&self, n: &Negotiation) -> Option<String> {
+    fn sign_register_summary(
+        &self,
+        batch: &mut WriteBatch,
+        n: &Negotiation,
+    ) -> Option<String> {
+        use crate::federation::register_queue::{RegisterEntry, key};
         let proposal = n.register_summary.as_ref()?;
         let signed = self.terms.read_agreement(n.agreement.as_ref()?).ok()?;
         match crate::federation::register::countersign(
@@ -506,7 +511,13 @@ impl Negotiations {
             self.terms.charta(),
             &self.identity.key,
         ) {
-            Ok((_, signature)) => Some(signature),
+            Ok((summary, signature)) => {
+                batch.put(
+                    key(&summary.agreement_id),
+                    &RegisterEntry::signed_as_consumer(summary, signature.clone()),
+                );
+                Some(signature)
+            }
             Err(reason) => {
                 tracing::warn!(negotiation = %n.id, %reason, "the register summary is not signed");
                 None

@@ -106,6 +106,34 @@ pub(crate) async fn wait_member(c: &TestConnector) -> Value {
     wait_federation(c, "a member", 15, |v| v["membership"]["state"] == "member").await
 }
 
+/// Waits until the agreement's register entry on `c` is in `state`; returns the listing.
+pub(crate) async fn wait_register(
+    c: &TestConnector,
+    agreement_id: &str,
+    state: &str,
+    secs: u64,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (status, a) = c
+            .get(&format!(
+                "/api/v1/agreements/{}",
+                tests::broker::did_path(agreement_id)
+            ))
+            .await;
+        if status == 200 && a["register"]["state"] == state {
+            return a;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: agreement {agreement_id} not {state} in the register after {secs} s: {a}\n{}",
+            c.name,
+            c.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// The broker's JSON search.
 pub(crate) async fn search(broker: &TestBroker, query: &str) -> Value {
     let (status, v) = broker.get_json(&format!("/api/v1/search?{query}")).await;
