@@ -17,7 +17,6 @@ async fn tck_tp_c_01_01() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,7 +29,6 @@ async fn tck_tp_c_01_02() {
     let (status, body) = s.send("completion", &s.completion()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,7 +44,6 @@ async fn tck_tp_c_01_03() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,7 +62,6 @@ async fn tck_tp_c_01_04() {
     let (status, body) = s.send("completion", &s.completion()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -75,7 +71,6 @@ async fn tck_tp_c_01_05() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +81,6 @@ async fn tck_tp_c_02_01() {
     assert_eq!(status, 200, "{body}");
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -97,7 +91,6 @@ async fn tck_tp_c_02_02() {
     assert_eq!(status, 200, "{body}");
     s.expect("TransferCompletionMessage", "completion").await;
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -109,7 +102,6 @@ async fn tck_tp_c_02_03() {
     s.expect("TransferSuspensionMessage", "suspension").await;
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -122,7 +114,6 @@ async fn tck_tp_c_02_04() {
     s.expect("TransferStartMessage", "start").await;
     s.expect("TransferCompletionMessage", "completion").await;
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -131,7 +122,6 @@ async fn tck_tp_c_02_05() {
     let s = ConsumerScenario::start("tck_tp_c_02_05", "TP_C_02_05").await;
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -141,7 +131,6 @@ async fn tck_tp_c_03_01() {
     s.wait_state("REQUESTED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("REQUESTED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -151,7 +140,6 @@ async fn tck_tp_c_03_02() {
     s.wait_state("REQUESTED").await;
     s.send_refused("suspension", &s.suspension()).await;
     s.wait_state("REQUESTED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -166,7 +154,6 @@ async fn tck_tp_c_03_03() {
     s.wait_state("SUSPENDED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("SUSPENDED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -181,7 +168,6 @@ async fn tck_tp_c_03_04() {
     s.wait_state("TERMINATED").await;
     s.send_refused("start", &s.start_msg()).await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -196,7 +182,6 @@ async fn tck_tp_c_03_05() {
     s.wait_state("TERMINATED").await;
     s.send_refused("suspension", &s.suspension()).await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -211,5 +196,4 @@ async fn tck_tp_c_03_06() {
     s.wait_state("TERMINATED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("TERMINATED").await;
-
 }

@@ -14,7 +14,6 @@ async fn tck_tp_01_01() {
     s.expect("TransferStartMessage", "start").await;
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -24,7 +23,6 @@ async fn tck_tp_01_02() {
     s.expect("TransferStartMessage", "start").await;
     s.expect("TransferCompletionMessage", "completion").await;
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -35,7 +33,6 @@ async fn tck_tp_01_03() {
     s.expect("TransferSuspensionMessage", "suspension").await;
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -46,12 +43,14 @@ async fn tck_tp_01_04() {
     s.expect("TransferSuspensionMessage", "suspension").await;
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
     while s.count("TransferStartMessage") < 2 {
-        assert!(std::time::Instant::now() < deadline, "no second start message");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no second start message"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     s.expect("TransferCompletionMessage", "completion").await;
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,7 +59,6 @@ async fn tck_tp_01_05() {
     let s = ProviderScenario::start("tck_tp_01_05", "TP_01_05").await;
     s.expect("TransferTerminationMessage", "termination").await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -72,7 +70,6 @@ async fn tck_tp_02_01() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -84,7 +81,6 @@ async fn tck_tp_02_02() {
     let (status, body) = s.send("completion", &s.completion()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -99,7 +95,6 @@ async fn tck_tp_02_03() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -117,7 +112,6 @@ async fn tck_tp_02_04() {
     let (status, body) = s.send("completion", &s.completion()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("COMPLETED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -128,7 +122,6 @@ async fn tck_tp_02_05() {
     let (status, body) = s.send("termination", &s.termination()).await;
     assert_eq!(status, 200, "{body}");
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -138,7 +131,6 @@ async fn tck_tp_03_01() {
     s.wait_state("REQUESTED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("REQUESTED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,7 +140,6 @@ async fn tck_tp_03_02() {
     s.wait_state("REQUESTED").await;
     s.send_refused("suspension", &s.suspension()).await;
     s.wait_state("REQUESTED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -162,7 +153,6 @@ async fn tck_tp_03_03() {
     s.wait_state("SUSPENDED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("SUSPENDED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -176,7 +166,6 @@ async fn tck_tp_03_04() {
     s.wait_state("TERMINATED").await;
     s.send_refused("start", &s.start_msg()).await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -190,7 +179,6 @@ async fn tck_tp_03_05() {
     s.wait_state("TERMINATED").await;
     s.send_refused("suspension", &s.suspension()).await;
     s.wait_state("TERMINATED").await;
-
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -204,5 +192,4 @@ async fn tck_tp_03_06() {
     s.wait_state("TERMINATED").await;
     s.send_refused("completion", &s.completion()).await;
     s.wait_state("TERMINATED").await;
-
 }

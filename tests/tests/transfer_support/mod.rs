@@ -69,7 +69,10 @@ where
         if now == state {
             return;
         }
-        assert!(Instant::now() < deadline, "state is {now}, expected {state}");
+        assert!(
+            Instant::now() < deadline,
+            "state is {now}, expected {state}"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -222,8 +225,7 @@ impl ConsumerScenario {
     pub(crate) async fn start(test: &str, scenario: &str) -> Self {
         let env = TestEnv::new(test);
         let connector =
-            TestConnector::start(&env, ConnectorOptions::municipality("consumer").with_tck())
-                .await;
+            TestConnector::start(&env, ConnectorOptions::municipality("consumer").with_tck()).await;
         let peer = Peer::start(&env, Member::company("TCK"), PeerAuth::Tck).await;
         peer.set_responder(std::sync::Arc::new(|r: &Received| {
             if r.method == "POST" && r.path.ends_with("/transfers/request") {
@@ -353,4 +355,263 @@ impl ConsumerScenario {
     pub(crate) fn termination(&self) -> Value {
         termination(&self.provider_pid, &self.consumer_pid)
     }
+}
+
+/// Two real connectors with a finalized agreement about a file of the provider.
+pub(crate) struct Pair {
+    /// The environment.
+    pub(crate) env: TestEnv,
+    /// The data holder.
+    pub(crate) provider: TestConnector,
+    /// The municipality.
+    pub(crate) consumer: TestConnector,
+    /// The agreement's id.
+    pub(crate) agreement: String,
+    /// The agreement as the consumer stores it.
+    pub(crate) agreement_json: Value,
+    /// The data.
+    pub(crate) data: Vec<u8>,
+}
+
+/// Deterministic pseudo-random bytes.
+pub(crate) fn data_of(len: usize) -> Vec<u8> {
+    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect()
+}
+
+/// SHA-256 in hex.
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(data))
+}
+
+/// Sets `[dataplane]` values in a stopped connector's configuration.
+pub(crate) fn set_dataplane(c: &TestConnector, key: &str, value: toml::Value) {
+    let path = c.dir.join("connector.toml");
+    let text = std::fs::read_to_string(&path).expect("config");
+    let mut doc: toml::Table = text.parse().expect("TOML");
+    doc.entry("dataplane")
+        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+        .as_table_mut()
+        .expect("[dataplane]")
+        .insert(key.into(), value);
+    std::fs::write(&path, toml::to_string(&doc).expect("TOML")).expect("write config");
+}
+
+impl Pair {
+    /// Starts both connectors, offers `len` bytes under the traffic template with these
+    /// parameters, negotiates, and returns once the agreement is final on both sides.
+    /// `before_offer` may restart the provider with other settings.
+    pub(crate) async fn start(test: &str, len: usize, parameters: Value) -> Self {
+        Self::start_with(test, len, parameters, |_| {}).await
+    }
+
+    /// As [`Pair::start`], with `[dataplane]` settings for the provider.
+    pub(crate) async fn start_with(
+        test: &str,
+        len: usize,
+        parameters: Value,
+        provider_settings: impl FnOnce(&TestConnector),
+    ) -> Self {
+        let env = TestEnv::new(test);
+        let mut provider =
+            TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+        let consumer =
+            TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+        provider.terminate();
+        provider_settings(&provider);
+        provider.spawn().await;
+        let data = data_of(len);
+        let file = env.dir.join(format!("{test}-verkehr.csv"));
+        std::fs::write(&file, &data).expect("data file");
+        let template = std::fs::read_to_string(format!(
+            "{}/../contracts/templates/mobilitaetsdaten-verkehrsplanung.md",
+            env!("CARGO_MANIFEST_DIR")
+        ))
+        .expect("template");
+        let (status, t) = provider
+            .post_text("/api/v1/templates", &template, "text/markdown")
+            .await;
+        assert_eq!(status, 201, "template: {t}");
+        let (status, a) = provider
+            .post(
+                "/api/v1/assets",
+                &json!({"id": "verkehrszaehlung-2024", "title": "Verkehrszählung 2024",
+                        "description": "Stündliche Zählwerte.", "ags": "09162000",
+                        "source": {"file": file.display().to_string()}}),
+            )
+            .await;
+        assert_eq!(status, 201, "asset: {a}");
+        let (status, o) = provider
+            .post(
+                "/api/v1/offers",
+                &json!({"asset_id": a["id"], "template_id": t["id"],
+                        "template_version": t["version"], "parameters": parameters}),
+            )
+            .await;
+        assert_eq!(status, 201, "offer: {o}");
+        let (status, n) = consumer
+            .post(
+                "/api/v1/negotiations",
+                &json!({"connector": provider.dsp_base(), "dataset_id": "verkehrszaehlung-2024",
+                        "purpose": "gwd:Verkehrsplanung"}),
+            )
+            .await;
+        assert_eq!(status, 201, "negotiation: {n}");
+        consumer
+            .wait_state(n["id"].as_str().expect("id"), "FINALIZED", 30)
+            .await;
+        let (_, agreements) = consumer.get("/api/v1/agreements").await;
+        let agreement_json = agreements[0].clone();
+        let agreement = agreement_json["id"].as_str().expect("agreement").to_owned();
+        // The provider stores it when the FINALIZED event is delivered.
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (status, _) = provider
+                .get(&format!("/api/v1/agreements/{}", urlencode(&agreement)))
+                .await;
+            if status == 200 {
+                break;
+            }
+            assert!(Instant::now() < deadline, "the provider has no agreement");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        Self {
+            env,
+            provider,
+            consumer,
+            agreement,
+            agreement_json,
+            data,
+        }
+    }
+
+    /// Starts a transfer on the consumer; returns its id.
+    pub(crate) async fn transfer(&self, manual: bool) -> String {
+        let (status, t) = self
+            .consumer
+            .post(
+                "/api/v1/transfers",
+                &json!({"agreement_id": self.agreement, "manual_fetch": manual}),
+            )
+            .await;
+        assert_eq!(status, 201, "transfer: {t}");
+        t["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Waits until the consumer's transfer satisfies `pred`.
+    pub(crate) async fn wait_consumer(
+        &self,
+        id: &str,
+        what: &str,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Value {
+        wait_transfer(&self.consumer, id, what, pred).await
+    }
+
+    /// The provider's transfer for the consumer's transfer `id`, once it exists.
+    pub(crate) async fn provider_transfer(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let (_, list) = self.provider.get("/api/v1/transfers").await;
+            if let Some(t) = list
+                .as_array()
+                .and_then(|a| a.iter().find(|t| t["consumer_pid"] == id))
+            {
+                return t.clone();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the provider has no transfer for {id}"
+            );
+            tokio::time::sleep(Duration::from_millis(30)).await;
+        }
+    }
+
+    /// A ticket (endpoint, access token, fresh caller token) for the consumer's transfer.
+    pub(crate) async fn ticket(&self, id: &str) -> Value {
+        let (status, t) = self
+            .consumer
+            .post(
+                &format!("/api/v1/transfers/{}/ticket", urlencode(id)),
+                &json!({}),
+            )
+            .await;
+        assert_eq!(status, 200, "ticket: {t}");
+        t
+    }
+
+    /// A data request with explicit credentials (and an optional Range).
+    pub(crate) async fn get_data(
+        &self,
+        endpoint: &str,
+        authorization: &str,
+        caller: &str,
+        range: Option<&str>,
+    ) -> reqwest::Response {
+        let mut r = self
+            .env
+            .http
+            .get(endpoint)
+            .header("authorization", authorization)
+            .header("x-dsp-caller", caller);
+        if let Some(range) = range {
+            r = r.header("range", range);
+        }
+        r.send().await.expect("data request")
+    }
+
+    /// The provider's audit entries about the agreement.
+    pub(crate) async fn audit(&self, c: &TestConnector) -> Vec<Value> {
+        let (status, entries) = c
+            .get(&format!(
+                "/api/v1/audit?agreement={}",
+                urlencode(&self.agreement)
+            ))
+            .await;
+        assert_eq!(status, 200, "{entries}");
+        entries.as_array().cloned().unwrap_or_default()
+    }
+}
+
+/// Waits until the transfer `id` on `c` satisfies `pred`.
+pub(crate) async fn wait_transfer(
+    c: &TestConnector,
+    id: &str,
+    what: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, t) = c.get(&format!("/api/v1/transfers/{}", urlencode(id))).await;
+        if status == 200 && pred(&t) {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "waiting for {what}: {t}\n{}",
+            c.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
+
+/// Percent-encodes a path segment.
+pub(crate) fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
 }
