@@ -165,6 +165,9 @@ async fn dashboard_refuses_requests_without_session_token_or_csrf() {
     let http = no_redirects(&env);
     let base = format!("https://localhost:{}", w.provider.management_port);
     let approve = format!("{base}/dashboard/negotiations/{}/approve", w.provider_id);
+    // The cookies carry the management port: two connectors on one host keep their sessions.
+    let session_name = format!("dashboard_session_{}", w.provider.management_port);
+    let login_name = format!("dashboard_login_{}", w.provider.management_port);
 
     // No session: pages and forms lead to the login page; nothing is decided.
     for path in [
@@ -181,7 +184,7 @@ async fn dashboard_refuses_requests_without_session_token_or_csrf() {
         (status, location.as_deref()),
         (303, Some("/dashboard/login"))
     );
-    let (status, _, _) = form(&http, &approve, "dashboard_session=forged", &[]).await;
+    let (status, _, _) = form(&http, &approve, &format!("{session_name}=forged"), &[]).await;
     assert_eq!(status, 303);
     still_waiting(&w.provider, &w.provider_id).await;
 
@@ -192,8 +195,8 @@ async fn dashboard_refuses_requests_without_session_token_or_csrf() {
         .await
         .expect("GET login");
     assert_eq!(r.status().as_u16(), 200);
-    let login_cookie = set_cookie(&r, "dashboard_login").expect("login cookie");
-    let login_cookie = format!("dashboard_login={}", cookie_value(&login_cookie));
+    let login_cookie = set_cookie(&r, &login_name).expect("login cookie");
+    let login_cookie = format!("{login_name}={}", cookie_value(&login_cookie));
     let page = r.text().await.expect("page");
     assert!(page.contains("lang=\"de\"") && page.contains("<label for=\"token\">"));
     let login_csrf = hidden_csrf(&page);
@@ -208,7 +211,7 @@ async fn dashboard_refuses_requests_without_session_token_or_csrf() {
         .await
         .expect("POST login");
     assert_eq!(r.status().as_u16(), 401);
-    assert!(set_cookie(&r, "dashboard_session").is_none());
+    assert!(set_cookie(&r, &session_name).is_none());
     assert!(
         r.text()
             .await
@@ -241,11 +244,11 @@ async fn dashboard_refuses_requests_without_session_token_or_csrf() {
         .expect("POST login");
     assert_eq!(r.status().as_u16(), 303);
     assert_eq!(r.headers()["location"], "/dashboard");
-    let session = set_cookie(&r, "dashboard_session").expect("session cookie");
+    let session = set_cookie(&r, &session_name).expect("session cookie");
     for attr in ["HttpOnly", "Secure", "SameSite=Strict", "Path=/dashboard"] {
         assert!(session.contains(attr), "{session}");
     }
-    let cookie = format!("dashboard_session={}", cookie_value(&session));
+    let cookie = format!("{session_name}={}", cookie_value(&session));
     let r = http
         .get(format!("{base}/dashboard/negotiations/{}", w.provider_id))
         .header("cookie", &cookie)
@@ -691,4 +694,164 @@ async fn dashboard_approval_through_the_page_in_chromium() {
     assert!(shown.contains("Vertragstext"), "{shown}");
     assert!(shown.contains("Stadt Musterstadt"), "{shown}");
     page.screenshot(&shots.join("agreement.png")).await;
+
+    // The audit log page: the chain is checked and the decision and agreement are listed.
+    page.goto(&format!("{base}/dashboard/audit")).await;
+    let audit = page.text().await;
+    for expected in [
+        "Unversehrt.",
+        "Vertrag geschlossen",
+        "Prüfung der Bedingungen",
+    ] {
+        assert!(audit.contains(expected), "missing {expected:?} in\n{audit}");
+    }
+
+    // A transfer under a second, automatically concluded agreement: running, then done.
+    let data = transfer_data(&env.dir);
+    let consumer_agreement = concluded_transfer_agreement(&w, &data).await;
+    let (status, t) = w
+        .consumer
+        .post(
+            "/api/v1/transfers",
+            &json!({"agreement_id": consumer_agreement, "manual_fetch": true}),
+        )
+        .await;
+    assert_eq!(status, 201, "transfer: {t}");
+    let transfer = t["id"].as_str().expect("id").to_owned();
+    wait_transfer(&w.consumer, &transfer, |t| t["state"] == "STARTED").await;
+    page.goto(&format!("{base}/dashboard/transfers")).await;
+    let running = page.text().await;
+    assert!(running.contains("Laufende Übertragungen"), "{running}");
+    assert!(
+        running.contains("Verkehrszählung Musterstadt 2024") && running.contains("läuft"),
+        "{running}"
+    );
+    let (status, f) = w
+        .consumer
+        .post(&format!("/api/v1/transfers/{transfer}/fetch"), &json!({}))
+        .await;
+    assert!(status < 300, "fetch: {status} {f}");
+    let done = wait_transfer(&w.consumer, &transfer, |t| {
+        !t["progress"]["done_ms"].is_null()
+    })
+    .await;
+    assert_eq!(done["progress"]["bytes"], data.len() as u64, "{done}");
+    page.goto(&format!("{base}/dashboard/audit?art=data_access"))
+        .await;
+    let accesses = page.text().await;
+    assert!(accesses.contains("Datenzugriff"), "{accesses}");
+    page.goto(&format!("{base}/dashboard/transfers")).await;
+    let provider_side = page.text().await;
+    assert!(
+        provider_side.contains("abgeschlossen") || provider_side.contains("läuft"),
+        "{provider_side}"
+    );
+
+    // The consumer's dashboard in the same browser (another port of the same host): its
+    // transfer page shows the completed download; the provider's session stays valid.
+    let consumer_base = format!("https://localhost:{}", w.consumer.management_port);
+    page.goto(&format!("{consumer_base}/dashboard")).await;
+    assert!(page.location().await.ends_with("/dashboard/login"));
+    page.type_into("#token", &w.consumer.token).await;
+    page.click_and_wait("form button[type=submit]").await;
+    page.goto(&format!("{consumer_base}/dashboard/transfers"))
+        .await;
+    let consumer_side = page.text().await;
+    assert!(
+        consumer_side.contains("verkehrszaehlung-2024") && consumer_side.contains("(100 %)"),
+        "{consumer_side}"
+    );
+    assert!(
+        consumer_side.contains("Vollständig und geprüft"),
+        "{consumer_side}"
+    );
+    page.screenshot(&shots.join("transfers.png")).await;
+    page.goto(&format!("{base}/dashboard/agreements")).await;
+    assert!(
+        page.location().await.ends_with("/dashboard/agreements"),
+        "still logged in at the provider"
+    );
+}
+
+/// A CSV of hourly counts (about 100 kB).
+fn transfer_data(dir: &Path) -> Vec<u8> {
+    let mut csv = String::from("zaehlstelle;stunde;fahrzeuge\n");
+    for hour in 0..4000 {
+        csv.push_str(&format!(
+            "MS-{:03};2024-01-01T{:02}:00;{}\n",
+            hour % 40,
+            hour % 24,
+            100 + hour % 900
+        ));
+    }
+    std::fs::write(dir.join("verkehr-2024.csv"), &csv).expect("write data");
+    csv.into_bytes()
+}
+
+/// Offers the traffic counts under an automatically approved template; the consumer
+/// negotiates; returns the consumer's agreement id.
+async fn concluded_transfer_agreement(w: &Waiting, _data: &[u8]) -> String {
+    let (status, t) = w
+        .provider
+        .post_text(
+            "/api/v1/templates",
+            &template("mobilitaetsdaten-verkehrsplanung"),
+            "text/markdown",
+        )
+        .await;
+    assert_eq!(status, 201, "template: {t}");
+    let file = w
+        .provider
+        .dir
+        .parent()
+        .expect("env folder")
+        .join("verkehr-2024.csv");
+    let (status, a) = w
+        .provider
+        .post(
+            "/api/v1/assets",
+            &json!({"id": "verkehrszaehlung-2024", "title": "Verkehrszählung Musterstadt 2024",
+                "description": "Stündliche Zählwerte aller Dauerzählstellen.", "themes": ["TRAN"],
+                "ags": "09162000", "source": {"file": file.display().to_string()}}),
+        )
+        .await;
+    assert_eq!(status, 201, "asset: {a}");
+    let (status, o) = w
+        .provider
+        .post(
+            "/api/v1/offers",
+            &json!({"asset_id": a["id"], "template_id": t["id"], "template_version": t["version"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "offer: {o}");
+    let (status, n) = w
+        .consumer
+        .post(
+            "/api/v1/negotiations",
+            &json!({"connector": w.provider.dsp_base(), "dataset_id": "verkehrszaehlung-2024",
+                    "purpose": "gwd:Verkehrsplanung"}),
+        )
+        .await;
+    assert_eq!(status, 201, "start: {n}");
+    let id = n["id"].as_str().expect("id");
+    let n = w.consumer.wait_state(id, "FINALIZED", 30).await;
+    n["agreement"]["@id"]
+        .as_str()
+        .expect("agreement id")
+        .to_owned()
+}
+
+async fn wait_transfer(c: &TestConnector, id: &str, ready: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, t) = c.get(&format!("/api/v1/transfers/{id}")).await;
+        if ready(&t) {
+            return t;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "transfer {id} not there in time: {t}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

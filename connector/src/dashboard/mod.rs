@@ -93,9 +93,10 @@ impl Nav {
 
 /// The dashboard's routes (state included), to be merged into the management router.
 pub fn router(app: Arc<App>) -> Router {
+    let port = app.config.management.listen.port();
     let dashboard = Dashboard {
         app,
-        sessions: Arc::new(Sessions::default()),
+        sessions: Arc::new(Sessions::new(port)),
     };
     Router::new()
         .route("/dashboard", get(overview::overview))

@@ -27,9 +27,11 @@ use super::error::PageError;
 pub const SESSION_LIFETIME: Duration = Duration::from_secs(8 * 3600);
 /// How many sessions are kept at once (the oldest is dropped beyond).
 pub const MAX_SESSIONS: usize = 256;
-/// The session cookie's name.
+/// The session cookie's name; the management port is appended (`dashboard_session_9443`)
+/// because browsers share cookies between the ports of one host, and two connectors on one
+/// machine must not end each other's sessions.
 pub const SESSION_COOKIE: &str = "dashboard_session";
-/// The login form's double-submit cookie.
+/// The login form's double-submit cookie (port appended likewise).
 pub const LOGIN_COOKIE: &str = "dashboard_login";
 /// The largest form body accepted.
 pub const FORM_LIMIT: usize = 16 * 1024;
@@ -41,10 +43,11 @@ struct SessionEntry {
     expires: Instant,
 }
 
-/// The logged-in sessions, kept in memory.
-#[derive(Default)]
+/// The logged-in sessions, kept in memory, and the names of this connector's cookies.
 pub struct Sessions {
     inner: Mutex<HashMap<String, SessionEntry>>,
+    session_cookie: String,
+    login_cookie: String,
 }
 
 impl std::fmt::Debug for Sessions {
@@ -66,6 +69,25 @@ pub fn same_secret(a: &[u8], b: &[u8]) -> bool {
 }
 
 impl Sessions {
+    /// No sessions yet; the cookie names carry `port` (the management port).
+    pub fn new(port: u16) -> Self {
+        Self {
+            inner: Mutex::default(),
+            session_cookie: format!("{SESSION_COOKIE}_{port}"),
+            login_cookie: format!("{LOGIN_COOKIE}_{port}"),
+        }
+    }
+
+    /// The session cookie's name.
+    pub fn session_cookie(&self) -> &str {
+        &self.session_cookie
+    }
+
+    /// The login form cookie's name.
+    pub fn login_cookie(&self) -> &str {
+        &self.login_cookie
+    }
+
     /// Starts a session; returns (id, CSRF token).
     pub fn create(&self) -> Result<(String, String), PageError> {
         let id = random_token();
@@ -151,7 +173,8 @@ impl FromRequestParts<Dashboard> for AuthSession {
         parts: &mut Parts,
         dashboard: &Dashboard,
     ) -> Result<Self, Self::Rejection> {
-        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(PageError::LoginRequired)?;
+        let id = cookie(&parts.headers, dashboard.sessions.session_cookie())
+            .ok_or(PageError::LoginRequired)?;
         let csrf = dashboard
             .sessions
             .csrf_of(id)
@@ -227,7 +250,11 @@ struct LoginPage {
     error: Option<&'static str>,
 }
 
-fn login_response(status: StatusCode, error: Option<&'static str>) -> Result<Response, PageError> {
+fn login_response(
+    sessions: &Sessions,
+    status: StatusCode,
+    error: Option<&'static str>,
+) -> Result<Response, PageError> {
     let csrf = random_token();
     let html = LoginPage {
         csrf: csrf.clone(),
@@ -237,7 +264,7 @@ fn login_response(status: StatusCode, error: Option<&'static str>) -> Result<Res
     let mut response = (status, Html(html)).into_response();
     response.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, &csrf, "/dashboard/login", 1800),
+        set_cookie(sessions.login_cookie(), &csrf, "/dashboard/login", 1800),
     );
     response
         .headers_mut()
@@ -254,10 +281,12 @@ pub async fn login_page(
     State(dashboard): State<Dashboard>,
     headers: HeaderMap,
 ) -> Result<Response, PageError> {
-    if cookie(&headers, SESSION_COOKIE).is_some_and(|id| dashboard.sessions.csrf_of(id).is_some()) {
+    if cookie(&headers, dashboard.sessions.session_cookie())
+        .is_some_and(|id| dashboard.sessions.csrf_of(id).is_some())
+    {
         return Ok(see_other("/dashboard"));
     }
-    login_response(StatusCode::OK, None)
+    login_response(&dashboard.sessions, StatusCode::OK, None)
 }
 
 /// `POST /dashboard/login`: checks the form's one-time token and the management token; on
@@ -268,10 +297,11 @@ pub async fn login(
     body: Body,
 ) -> Result<Response, PageError> {
     let form = read_form(&headers, body).await?;
-    let expected = cookie(&headers, LOGIN_COOKIE).unwrap_or_default();
+    let expected = cookie(&headers, dashboard.sessions.login_cookie()).unwrap_or_default();
     let presented = form.get(CSRF_FIELD).unwrap_or_default();
     if expected.is_empty() || !same_secret(presented.as_bytes(), expected.as_bytes()) {
         return login_response(
+            &dashboard.sessions,
             StatusCode::FORBIDDEN,
             Some(
                 "Das Anmeldeformular ist abgelaufen oder stammt nicht von dieser Seite. Bitte erneut anmelden.",
@@ -281,6 +311,7 @@ pub async fn login(
     let token = form.get("token").unwrap_or_default().trim();
     if token.is_empty() {
         return login_response(
+            &dashboard.sessions,
             StatusCode::BAD_REQUEST,
             Some("Bitte geben Sie das Verwaltungs-Token ein."),
         );
@@ -291,6 +322,7 @@ pub async fn login(
     ) {
         tracing::warn!("dashboard login with a wrong management token");
         return login_response(
+            &dashboard.sessions,
             StatusCode::UNAUTHORIZED,
             Some("Das Verwaltungs-Token ist nicht richtig."),
         );
@@ -301,7 +333,7 @@ pub async fn login(
     h.append(
         header::SET_COOKIE,
         set_cookie(
-            SESSION_COOKIE,
+            dashboard.sessions.session_cookie(),
             &id,
             "/dashboard",
             SESSION_LIFETIME.as_secs(),
@@ -309,7 +341,7 @@ pub async fn login(
     );
     h.append(
         header::SET_COOKIE,
-        set_cookie(LOGIN_COOKIE, "", "/dashboard/login", 0),
+        set_cookie(dashboard.sessions.login_cookie(), "", "/dashboard/login", 0),
     );
     Ok(response)
 }
@@ -326,7 +358,7 @@ pub async fn logout(
     let mut response = see_other("/dashboard/login");
     response.headers_mut().insert(
         header::SET_COOKIE,
-        set_cookie(SESSION_COOKIE, "", "/dashboard", 0),
+        set_cookie(dashboard.sessions.session_cookie(), "", "/dashboard", 0),
     );
     Ok(response)
 }
@@ -337,7 +369,8 @@ mod tests {
 
     #[test]
     fn sessions_expire_and_are_bounded() {
-        let sessions = Sessions::default();
+        let sessions = Sessions::new(9443);
+        assert_eq!(sessions.session_cookie(), "dashboard_session_9443");
         let (id, csrf) = sessions.create().expect("session");
         assert_eq!(sessions.csrf_of(&id).as_deref(), Some(csrf.as_str()));
         assert_eq!(id.len(), 64);

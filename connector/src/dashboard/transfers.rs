@@ -70,8 +70,31 @@ pub struct TransferRow {
 }
 
 fn row(dashboard: &Dashboard, t: &Transfer) -> TransferRow {
-    let p = &t.progress;
+    // While data moves, the data plane's live count is ahead of the stored one (the JSON
+    // API shows it the same way); the files' sizes give the total when it is not stored.
+    let mut p = t.progress.clone();
+    if let Some(live) = dashboard.app.transfers.registry().progress(&t.id)
+        && live.bytes > p.bytes
+        && p.done_ms.is_none()
+    {
+        p.bytes = live.bytes;
+        p.total = live.total.or(p.total);
+    }
+    if p.total.is_none() && !t.files.is_empty() {
+        p.total = Some(t.files.iter().map(|f| f.size).sum());
+    }
+    let p = &p;
+    // The provider's side keeps no byte count of what the consumer pulled (the audit log
+    // records each access with its bytes); say so instead of showing "0 %".
+    let provider_unknown = t.role == Role::Provider && p.bytes == 0 && p.done_ms.is_none();
     let progress = match p.total {
+        Some(total) if provider_unknown => format!(
+            "Umfang {}; was abgerufen wurde, steht im Prüfprotokoll (Datenzugriffe)",
+            bytes_de(total)
+        ),
+        None if provider_unknown => {
+            "Was abgerufen wurde, steht im Prüfprotokoll (Datenzugriffe)".to_owned()
+        }
         Some(total) if total > 0 => format!(
             "{} von {} ({} %)",
             bytes_de(p.bytes),
@@ -127,7 +150,7 @@ fn row(dashboard: &Dashboard, t: &Transfer) -> TransferRow {
         format: t.format.to_string(),
         state: state_de(t.state.as_str()),
         bytes: p.bytes,
-        total: p.total.filter(|&n| n > 0),
+        total: p.total.filter(|&n| n > 0 && !provider_unknown),
         progress,
         notes,
         agreement_href: format!("/dashboard/agreements/{}", path_segment(&t.agreement_id)),
