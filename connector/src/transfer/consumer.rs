@@ -385,7 +385,15 @@ impl Transfers {
                     }
                     return;
                 }
-                Err(PullError::Cancelled) => return,
+                Err(PullError::Cancelled) => {
+                    // Stopped by a suspension or the end; a restart that came in meanwhile
+                    // continues here (resuming the partial file).
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    match self.get(id) {
+                        Ok(Some(t)) if t.state == TransferState::Started => continue,
+                        _ => return,
+                    }
+                }
                 Err(e) => {
                     tracing::warn!(transfer = %id, attempt, error = %e, "pull failed");
                     if !e.retriable() || attempt >= max {
