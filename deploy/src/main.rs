@@ -40,8 +40,9 @@ enum Command {
             CA (ca.pem), the broker's and each connector's keys, configuration, data folder and \
             log. The folder stays after the demo for inspection.\n\n\
             Exit status: 0 when every step succeeded; 1 when a step failed (the message names \
-            it and the underlying error); 2 when this build lacks steps (they are listed); 130 \
-            after Ctrl-C. Every service is stopped before the demo exits.",
+            it and the underlying error); 130 after Ctrl-C or SIGTERM before the end. With \
+            --keep-running the services stay up after the showcase until Ctrl-C; the exit status \
+            is still the showcase's. Every service is stopped before the demo exits.",
         after_help = "Examples:\n  cargo run --release --bin dataspace -- demo\n  dataspace demo --keep-running\n  dataspace demo --dir ./datenraum-demo --broker-port 8443"
     )]
     Demo {

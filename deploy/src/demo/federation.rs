@@ -1,6 +1,7 @@
 //! The federation steps: joining with the connector's own `join` (authority key pinned after
 //! the thumbprint check, Charta accepted and signed), publication of the signed
-//! self-description through the management API, and the planner's search on the broker.
+//! self-description through the management API, the planner's search on the broker, and the
+//! cooperation's entry in the broker's public register.
 
 use std::time::{Duration, Instant};
 
@@ -13,6 +14,8 @@ use super::data;
 use super::http;
 use super::layout::{BrokerLayout, ConnectorLayout};
 
+/// How long the register entry may take to appear.
+const REGISTER_LIMIT: Duration = Duration::from_secs(20);
 /// How long the automatic publication may take.
 const PUBLICATION_LIMIT: Duration = Duration::from_secs(20);
 /// How long a connector may take to install its credential.
@@ -220,5 +223,78 @@ pub async fn search(client: &reqwest::Client, broker: &BrokerLayout) -> Result<F
             })
             .unwrap_or_default(),
         endpoint,
+    })
+}
+
+/// The cooperation as the public register shows it.
+pub struct Registered {
+    /// The purposes recorded.
+    pub purposes: Vec<String>,
+    /// Until when the cooperation runs.
+    pub end: String,
+}
+
+/// Waits until the broker's public register lists `agreement` (the connectors submit it once
+/// it is finalized), then checks that it names both parties and that both signatures over the
+/// canonical (RFC 8785) summary verify with the parties' keys.
+pub async fn registered(
+    client: &reqwest::Client,
+    broker: &BrokerLayout,
+    agreement: &str,
+    provider: (&str, &vocab::jose::PublicKey),
+    consumer: (&str, &vocab::jose::PublicKey),
+) -> Result<Registered, String> {
+    let started = Instant::now();
+    let entry = loop {
+        let list = http::json(
+            client.get(format!("{}/api/v1/register", broker.url)),
+            "the register",
+        )
+        .await?;
+        if let Some(e) = list
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["summary"]["agreementId"] == agreement))
+        {
+            break e.clone();
+        }
+        if started.elapsed() > REGISTER_LIMIT {
+            return Err(format!(
+                "the register does not list agreement {agreement} {} s after it was finalized",
+                REGISTER_LIMIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    let summary = &entry["summary"];
+    let signatures = &entry["signatures"];
+    let canonical = serde_jcs::to_vec(summary).map_err(|e| format!("register entry: {e}"))?;
+    for (role, (did, key)) in [("provider", provider), ("consumer", consumer)] {
+        if summary[role] != did {
+            return Err(format!(
+                "the register names {} as {role}, not {did}",
+                summary[role]
+            ));
+        }
+        let jws = signatures[role]
+            .as_str()
+            .ok_or_else(|| format!("the register entry has no {role} signature"))?;
+        key.verify_detached(jws, &canonical)
+            .map_err(|e| format!("the {role}'s signature in the register does not verify: {e}"))?;
+    }
+    Ok(Registered {
+        purposes: summary["purposes"]
+            .as_array()
+            .map(|p| {
+                p.iter()
+                    .filter_map(Value::as_str)
+                    .map(|p| p.rsplit(['#', '/']).next().unwrap_or(p).to_owned())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        end: summary["end"]
+            .as_str()
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+            .map(|t| t.format("%d.%m.%Y").to_string())
+            .unwrap_or_default(),
     })
 }

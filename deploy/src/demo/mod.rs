@@ -52,24 +52,15 @@ pub enum DemoError {
         /// What went wrong, with the underlying error.
         message: String,
     },
-    /// Every step that could run succeeded, but some steps are not available in this build.
-    #[error("not available yet in this build: {}", list(.0))]
-    NotAvailable(Vec<Step>),
     /// Ctrl-C or SIGTERM stopped the demo before it finished.
     #[error("interrupted")]
     Interrupted,
 }
 
-fn list(steps: &[Step]) -> String {
-    steps.iter().map(|s| s.id()).collect::<Vec<_>>().join(", ")
-}
-
 impl DemoError {
-    /// The process exit code: 1 for a failed step, 2 for steps not available in this build,
-    /// 130 after Ctrl-C.
+    /// The process exit code: 1 for a failed step (or set-up), 130 after Ctrl-C or SIGTERM.
     pub fn exit_code(&self) -> i32 {
         match self {
-            DemoError::NotAvailable(_) => 2,
             DemoError::Interrupted => 130,
             _ => 1,
         }

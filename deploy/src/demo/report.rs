@@ -1,10 +1,7 @@
 //! The steps of the showcase and the one line the demo prints for each.
 //!
-//! A line reads `[ 9/13] Verhandlung / negotiation: ✓ …` when the step succeeded,
-//! `✗ FEHLER / FAILED: …` when it failed (the demo stops there), and
-//! `– nicht verfügbar / not available yet in this build: …` when this build lacks the
-//! interface the step needs (the demo goes on with the steps that do not depend on it and
-//! exits non-zero at the end).
+//! A line reads `[ 9/13] Verhandlung / negotiation: ✓ …` when the step succeeded and
+//! `✗ FEHLER / FAILED: …` when it failed (the demo stops there).
 
 use std::fmt;
 use std::io::Write as _;
@@ -132,14 +129,6 @@ pub fn done(step: Step, detail: &str) {
 /// Prints a step that failed.
 pub fn failed(step: Step, message: &str) {
     line(format!("{} ✗ FEHLER / FAILED: {message}", step.prefix()));
-}
-
-/// Prints a step this build cannot run.
-pub fn unavailable(step: Step, why: &str) {
-    line(format!(
-        "{} – nicht verfügbar / not available yet in this build: {why}",
-        step.prefix()
-    ));
 }
 
 /// Prints a plain line (headers, URLs).
