@@ -125,12 +125,13 @@ pub fn init(options: &InitOptions) -> Result<Initialized, InitError> {
             std::fs::write(&authority_target, jwk).map_err(io(&authority_target))?;
         }
         None => todo.push(format!(
-            "put the authority's public key (JWK from its did.json, with kid) into {}",
+            "`connector join` pins the authority's key into {} after you compared its thumbprint",
             authority_target.display()
         )),
     }
     todo.push(format!(
-        "apply for membership at the broker and store the credential in {} (or CONNECTOR_MEMBERSHIP_CREDENTIAL)",
+        "join the federation: `connector join --config {} --broker <URL> --type <municipality|public_body|company|research>` (pins the authority key, stores the credential in {})",
+        config_file.display(),
         options.dir.join("membership.jwt").display()
     ));
     todo.push(format!(

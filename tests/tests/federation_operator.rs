@@ -75,14 +75,14 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
                 "--ags",
                 "09162000",
                 "--wait",
-                "60",
+                "600",
                 "--poll-secs",
                 "1",
             ])
             .output()
             .expect("connector join")
     });
-    let deadline = Instant::now() + Duration::from_secs(30);
+    let deadline = Instant::now() + Duration::from_secs(120);
     loop {
         let (_, out, _) = broker.cli(&["participants", "list", "--status", "pending"]);
         if out.contains(&consumer.did) {

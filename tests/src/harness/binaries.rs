@@ -55,18 +55,22 @@ fn build(package: &str, bin: &str) {
 
 /// The path of a workspace binary, built (or confirmed up to date) once per test process.
 pub fn binary(package: &'static str, bin: &'static str) -> PathBuf {
-    static CONNECTOR: OnceLock<PathBuf> = OnceLock::new();
-    let make = || {
-        build(package, bin);
-        let path = profile_dir().join(bin);
-        assert!(path.exists(), "{} missing after the build", path.display());
-        path
-    };
-    if (package, bin) == ("connector", "connector") {
-        CONNECTOR.get_or_init(make).clone()
-    } else {
-        make()
-    }
+    // Every binary once per process: a test that runs the broker's CLI many times must not
+    // wait for a `cargo build` (and the build lock) each time.
+    static BUILT: OnceLock<std::sync::Mutex<std::collections::HashMap<(&str, &str), PathBuf>>> =
+        OnceLock::new();
+    let built = BUILT.get_or_init(Default::default);
+    let mut map = built
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    map.entry((package, bin))
+        .or_insert_with(|| {
+            build(package, bin);
+            let path = profile_dir().join(bin);
+            assert!(path.exists(), "{} missing after the build", path.display());
+            path
+        })
+        .clone()
 }
 
 /// The `connector` binary.
