@@ -125,7 +125,20 @@ pub async fn submit_due(f: &Federation, store: &dyn Store) -> Result<usize, Fede
     if due.is_empty() {
         return Ok(0);
     }
-    let broker = f.broker()?;
+    let broker = match f.broker() {
+        Ok(b) => b,
+        Err(e) => {
+            // Say why nothing moves (once), e.g. a credential installed by hand, no broker.
+            let why = e.to_string();
+            for (k, mut entry) in due {
+                if entry.last_error.as_deref() != Some(why.as_str()) {
+                    entry.last_error = Some(why.clone());
+                    store.put(&k, &entry)?;
+                }
+            }
+            return Err(e);
+        }
+    };
     let mut registered = 0;
     for (k, mut e) in due {
         let result = match e.summary.sign(f.key()) {
