@@ -56,7 +56,8 @@ enum Command {
         #[arg(long)]
         broker_port: Option<u16>,
     },
-    /// Run one service of the demo (used by `demo` itself).
+    /// Run one service of the demo (used by `demo` itself; the service stops when its
+    /// standard input closes, i.e. when the launcher ends).
     #[command(hide = true)]
     Service {
         /// Which service.

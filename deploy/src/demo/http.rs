@@ -40,14 +40,25 @@ pub async fn json(request: reqwest::RequestBuilder, what: &str) -> Result<Value,
         .map_err(|e| format!("{what}: {}", chain(&e)))?;
     let status = response.status();
     let url = response.url().to_string();
-    let bytes = response
-        .bytes()
+    let too_large =
+        || format!("{what}: the answer of {url} is larger than {MAX_ANSWER_BYTES} bytes");
+    if response
+        .content_length()
+        .is_some_and(|n| n > MAX_ANSWER_BYTES as u64)
+    {
+        return Err(too_large());
+    }
+    let mut response = response;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
         .await
-        .map_err(|e| format!("{what}: reading the answer of {url}: {e}"))?;
-    if bytes.len() > MAX_ANSWER_BYTES {
-        return Err(format!(
-            "{what}: the answer of {url} is larger than {MAX_ANSWER_BYTES} bytes"
-        ));
+        .map_err(|e| format!("{what}: reading the answer of {url}: {e}"))?
+    {
+        if bytes.len() + chunk.len() > MAX_ANSWER_BYTES {
+            return Err(too_large());
+        }
+        bytes.extend_from_slice(&chunk);
     }
     let value: Value = if bytes.is_empty() {
         Value::Null
