@@ -217,18 +217,21 @@ impl Writer {
                 }
             };
             let staged_keys: Vec<String> = staged.iter().map(|(k, _)| k.clone()).collect();
-            let direct = events.len();
-            events.extend(staged.into_iter().map(|(_, e)| e));
-            if events.is_empty() {
+            // Staged events were committed before the direct ones were asked for: they go
+            // first, so the log keeps the order in which things happened.
+            let before = staged.len();
+            let mut group: Vec<AuditEvent> = staged.into_iter().map(|(_, e)| e).collect();
+            group.extend(events);
+            if group.is_empty() {
                 continue;
             }
-            match self.write_group(events) {
+            match self.write_group(group) {
                 Ok(entries) => {
-                    for (reply, entry) in waiting.into_iter().zip(entries.into_iter().take(direct))
+                    self.forget(staged_keys);
+                    for (reply, entry) in waiting.into_iter().zip(entries.into_iter().skip(before))
                     {
                         let _ = reply.send(Ok(entry));
                     }
-                    self.forget(staged_keys);
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "audit log: cannot write");

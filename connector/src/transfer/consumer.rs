@@ -369,6 +369,7 @@ impl Transfers {
     async fn fetch(&self, id: &str) {
         let max = self.settings.dataplane.max_attempts;
         let mut attempt = 0u32;
+        let first_byte = std::sync::Arc::new(std::sync::atomic::AtomicI64::new(0));
         loop {
             let Ok(Some(t)) = self.get(id) else { return };
             if t.state != TransferState::Started || t.progress.done_ms.is_some() {
@@ -378,9 +379,13 @@ impl Transfers {
                 return;
             };
             attempt += 1;
-            match self.fetch_once(&t, cancel.clone()).await {
+            match self
+                .fetch_once(&t, cancel.clone(), first_byte.clone())
+                .await
+            {
                 Ok(files) => {
-                    if let Err(e) = self.received(id, files).await {
+                    let first = first_byte.load(std::sync::atomic::Ordering::Relaxed);
+                    if let Err(e) = self.received(id, files, (first > 0).then_some(first)).await {
                         tracing::warn!(transfer = %id, error = %e, "cannot record the received data");
                     }
                     return;
@@ -418,6 +423,7 @@ impl Transfers {
         &self,
         t: &Transfer,
         cancel: tokio_util::sync::CancellationToken,
+        first_byte: std::sync::Arc<std::sync::atomic::AtomicI64>,
     ) -> Result<Vec<ReceivedFile>, PullError> {
         let pull = t
             .pull
@@ -433,6 +439,9 @@ impl Transfers {
         let registry = self.registry.clone();
         let tid = t.id.clone();
         let mut progress = move |bytes: u64, total: Option<u64>| {
+            if first_byte.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                first_byte.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+            }
             registry.set_progress(&tid, crate::dataplane::LiveProgress { bytes, total });
         };
         let caller_token = || {
@@ -462,7 +471,12 @@ impl Transfers {
         }])
     }
 
-    async fn received(&self, id: &str, files: Vec<ReceivedFile>) -> Result<(), DspFailure> {
+    async fn received(
+        &self,
+        id: &str,
+        files: Vec<ReceivedFile>,
+        first_byte_ms: Option<i64>,
+    ) -> Result<(), DspFailure> {
         let _guard = self.locks.lock(id).await;
         let Some(mut t) = self.get(id)? else {
             return Ok(());
@@ -471,6 +485,9 @@ impl Transfers {
         t.progress.bytes = total;
         t.progress.total = Some(total);
         t.progress.done_ms = Some(now_ms());
+        if t.progress.first_byte_ms.is_none() {
+            t.progress.first_byte_ms = first_byte_ms;
+        }
         let mut batch = WriteBatch::new();
         self.record(
             &mut batch,

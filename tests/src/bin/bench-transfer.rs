@@ -1,0 +1,299 @@
+//! Transfer benchmark; prints figures, asserts nothing.
+//!
+//! `cargo run --release -p tests --bin bench-transfer [-- SIZE_MIB [TTFB_RUNS]]`
+//! (defaults: 2048 MiB, 40 runs)
+//!
+//! 1. Pull throughput of one large file between two connectors over TLS on loopback
+//!    (`HttpData-PULL`: start message, token, streaming, SHA-256 on both sides, fsync and
+//!    atomic rename on the consumer), from the transfer request to the verified file; the
+//!    provider's digest is computed beforehand by a warm-up transfer (it is remembered per
+//!    file version). Peak resident memory of both connector processes during the transfer.
+//! 2. In the same run, the baseline: the same file fetched with `curl` from `nginx` serving it
+//!    over TLS on loopback (written to disk, no digest) — and the ratio.
+//! 3. Time from "transfer requested" (the consumer's management call) to the first byte of
+//!    data at the consumer, p50/p99 over sequential transfers of a small file.
+
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use tests::harness::{ConnectorOptions, TestConnector, TestEnv};
+
+fn rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn write_file(path: &Path, mib: usize) {
+    use std::io::Write;
+    let mut block = vec![0u8; 1 << 20];
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    for b in block.iter_mut() {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        *b = (x >> 32) as u8;
+    }
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).expect("data file"));
+    for i in 0..mib {
+        block[0] = i as u8;
+        block[1] = (i >> 8) as u8;
+        f.write_all(&block).expect("write");
+    }
+    f.flush().expect("flush");
+}
+
+fn enc(s: &str) -> String {
+    s.replace(':', "%3A")
+}
+
+async fn offer(provider: &TestConnector, id: &str, file: &Path) {
+    let (status, a) = provider
+        .post(
+            "/api/v1/assets",
+            &json!({"id": id, "title": id, "description": "Benchmark", "ags": "09162000",
+                    "source": {"file": file.display().to_string()}}),
+        )
+        .await;
+    assert_eq!(status, 201, "asset: {a}");
+    let (_, templates) = provider.get("/api/v1/templates").await;
+    let t = &templates[0];
+    let (status, o) = provider
+        .post(
+            "/api/v1/offers",
+            &json!({"asset_id": id, "template_id": t["id"], "template_version": t["version"],
+                    "parameters": {"abrufe": "10000"}}),
+        )
+        .await;
+    assert_eq!(status, 201, "offer: {o}");
+}
+
+async fn agree(consumer: &TestConnector, provider: &TestConnector, dataset: &str) -> String {
+    let (status, n) = consumer
+        .post(
+            "/api/v1/negotiations",
+            &json!({"connector": provider.dsp_base(), "dataset_id": dataset,
+                    "purpose": "gwd:Verkehrsplanung"}),
+        )
+        .await;
+    assert_eq!(status, 201, "negotiation: {n}");
+    let n = consumer
+        .wait_state(n["id"].as_str().expect("id"), "FINALIZED", 60)
+        .await;
+    let (_, agreements) = consumer.get("/api/v1/agreements").await;
+    let agreement = agreements
+        .as_array()
+        .expect("agreements")
+        .iter()
+        .find(|a| a["negotiation_id"] == n["id"])
+        .expect("agreement")["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    // The provider stores it when its FINALIZED event is delivered.
+    loop {
+        let (s, _) = provider
+            .get(&format!("/api/v1/agreements/{}", enc(&agreement)))
+            .await;
+        if s == 200 {
+            return agreement;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+async fn transfer(consumer: &TestConnector, agreement: &str) -> Value {
+    let (status, t) = consumer
+        .post("/api/v1/transfers", &json!({"agreement_id": agreement}))
+        .await;
+    assert_eq!(status, 201, "transfer: {t}");
+    let id = t["id"].as_str().expect("id").to_owned();
+    loop {
+        let (_, t) = consumer
+            .get(&format!("/api/v1/transfers/{}", enc(&id)))
+            .await;
+        if !t["progress"]["done_ms"].is_null() {
+            return t;
+        }
+        assert!(t["state"] != "TERMINATED", "transfer failed: {t}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn delete_data(consumer: &TestConnector, t: &Value) {
+    let id = t["id"].as_str().expect("id");
+    let (status, v) = consumer
+        .post(
+            &format!("/api/v1/transfers/{}/delete-data", enc(id)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{v}");
+}
+
+fn nginx_baseline(env: &TestEnv, file: &Path, size: u64) -> Option<f64> {
+    let dir = env.dir.join("nginx");
+    std::fs::create_dir_all(dir.join("logs")).ok()?;
+    let cert = env.ca.server(&["localhost", "127.0.0.1"]);
+    std::fs::write(dir.join("cert.pem"), &cert.cert_pem).ok()?;
+    std::fs::write(dir.join("key.pem"), &cert.key_pem).ok()?;
+    let port = tests::harness::ports::free_port();
+    let root = file.parent()?.display().to_string();
+    let conf = format!(
+        "worker_processes 1;\npid {d}/nginx.pid;\nerror_log {d}/logs/error.log;\nevents {{ worker_connections 64; }}\nhttp {{\n  access_log off;\n  sendfile on;\n  client_body_temp_path {d}/tmp;\n  proxy_temp_path {d}/tmp;\n  fastcgi_temp_path {d}/tmp;\n  uwsgi_temp_path {d}/tmp;\n  scgi_temp_path {d}/tmp;\n  server {{\n    listen 127.0.0.1:{port} ssl;\n    ssl_certificate {d}/cert.pem;\n    ssl_certificate_key {d}/key.pem;\n    root {root};\n  }}\n}}\n",
+        d = dir.display()
+    );
+    std::fs::write(dir.join("nginx.conf"), conf).ok()?;
+    let mut child = Command::new("nginx")
+        .args(["-p", &dir.display().to_string(), "-c"])
+        .arg(dir.join("nginx.conf"))
+        .args(["-g", "daemon off;"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| println!("nginx not available ({e}); install nginx-light"))
+        .ok()?;
+    std::thread::sleep(Duration::from_millis(500));
+    let out = dir.join("curl.out");
+    let url = format!(
+        "https://localhost:{port}/{}",
+        file.file_name()?.to_string_lossy()
+    );
+    let mut best = None;
+    for _ in 0..2 {
+        let _ = std::fs::remove_file(&out);
+        let t = Instant::now();
+        let status = Command::new("curl")
+            .args(["-sS", "--fail", "--cacert"])
+            .arg(&env.ca_file)
+            .arg("-o")
+            .arg(&out)
+            .arg(&url)
+            .status()
+            .ok()?;
+        let secs = t.elapsed().as_secs_f64();
+        let got = std::fs::metadata(&out).map(|m| m.len()).unwrap_or(0);
+        if !status.success() || got != size {
+            println!("curl failed ({status}, {got} bytes)");
+            break;
+        }
+        let rate = size as f64 / secs / (1 << 20) as f64;
+        best = Some(best.map_or(rate, |b: f64| b.max(rate)));
+    }
+    let _ = std::fs::remove_file(&out);
+    let _ = child.kill();
+    let _ = child.wait();
+    best
+}
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let mib: usize = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(2048);
+    let runs: usize = args.get(2).and_then(|s| s.parse().ok()).unwrap_or(40);
+    let env = TestEnv::new("bench_transfer");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+    let consumer = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    let template = std::fs::read_to_string(format!(
+        "{}/../contracts/templates/mobilitaetsdaten-verkehrsplanung.md",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("template");
+    let (status, t) = provider
+        .post_text("/api/v1/templates", &template, "text/markdown")
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let data_dir = env.dir.join("data-files");
+    std::fs::create_dir_all(&data_dir).expect("data folder");
+    let big = data_dir.join("big.bin");
+    let small = data_dir.join("small.csv");
+    println!("writing a {mib} MiB file …");
+    write_file(&big, mib);
+    std::fs::write(&small, vec![b'x'; 64 * 1024]).expect("small file");
+    let size = (mib as u64) << 20;
+    offer(&provider, "big", &big).await;
+    offer(&provider, "small", &small).await;
+    let big_agreement = agree(&consumer, &provider, "big").await;
+    let small_agreement = agree(&consumer, &provider, "small").await;
+
+    // 1. Throughput and memory.
+    let t = Instant::now();
+    let warm = transfer(&consumer, &big_agreement).await;
+    println!(
+        "first pull of {mib} MiB (includes the provider hashing the file once): {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    delete_data(&consumer, &warm).await;
+    let pids = [provider.pid().expect("pid"), consumer.pid().expect("pid")];
+    let stop = Arc::new(AtomicBool::new(false));
+    let peaks: Arc<[AtomicU64; 2]> = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
+    let sampler = {
+        let (stop, peaks) = (stop.clone(), peaks.clone());
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                for (i, pid) in pids.iter().enumerate() {
+                    if let Some(k) = rss_kib(*pid) {
+                        peaks[i].fetch_max(k, Ordering::Relaxed);
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    };
+    let t = Instant::now();
+    let done = transfer(&consumer, &big_agreement).await;
+    let secs = t.elapsed().as_secs_f64();
+    stop.store(true, Ordering::Relaxed);
+    let _ = sampler.join();
+    assert_eq!(done["received"][0]["size"], size);
+    let rate = size as f64 / secs / (1 << 20) as f64;
+    println!(
+        "connector pull, {mib} MiB over TLS on loopback (request → verified, synced file): {secs:.2} s = {rate:.0} MiB/s"
+    );
+    println!(
+        "peak resident memory during the pull: provider {:.1} MiB, consumer {:.1} MiB (goal < 64 MiB each)",
+        peaks[0].load(Ordering::Relaxed) as f64 / 1024.0,
+        peaks[1].load(Ordering::Relaxed) as f64 / 1024.0
+    );
+    delete_data(&consumer, &done).await;
+
+    // 2. Baseline.
+    match nginx_baseline(&env, &big, size) {
+        Some(base) => println!(
+            "baseline: curl from nginx over TLS on loopback, best of 2: {base:.0} MiB/s; connector/baseline = {:.0} % (goal ≥ 80 %)",
+            rate / base * 100.0
+        ),
+        None => println!("baseline: not measured"),
+    }
+
+    // 3. Time to first byte.
+    let mut ttfb = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = transfer(&consumer, &small_agreement).await;
+        let first = t["progress"]["first_byte_ms"].as_i64().expect("first byte");
+        let created = t["created_ms"].as_i64().expect("created");
+        ttfb.push((first - created) as f64);
+        delete_data(&consumer, &t).await;
+    }
+    ttfb.sort_by(|a, b| a.total_cmp(b));
+    println!(
+        "transfer requested → first byte at the consumer, {runs} sequential transfers of 64 KiB: p50 {:.0} ms, p99 {:.0} ms",
+        percentile(&ttfb, 0.5),
+        percentile(&ttfb, 0.99)
+    );
+    let _ = std::fs::remove_file(&big);
+}
