@@ -620,6 +620,8 @@ async fn dashboard_approval_through_the_page_in_chromium() {
         "Stadtwerke Musterstadt GmbH",
         &w.provider.did,
         "Warten auf Freigabe",
+        "Mitgliedschaft",
+        "gültig",
     ] {
         assert!(
             overview.contains(expected),
@@ -647,6 +649,7 @@ async fn dashboard_approval_through_the_page_in_chromium() {
         "Diese Anfrage wartet auf Ihre Freigabe.",
         "Angefragte Bedingungen",
         "Zweck: ",
+        "Nutzung bis 31.12.2027",
         "Ergebnis der Prüfung",
         "Vertragstext",
         "Freigeben und Vertrag senden",

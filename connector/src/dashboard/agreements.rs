@@ -159,7 +159,7 @@ struct DetailPage {
     id: String,
     facts: Vec<(&'static str, String)>,
     signatures: Vec<SignatureView>,
-    terms: Vec<String>,
+    terms: Vec<key_terms::TermGroup>,
     contract_html: Option<String>,
     negotiation_href: String,
 }

@@ -40,10 +40,32 @@ fn recipient_type(iri: &str) -> String {
     }
 }
 
+/// A participant type IRI in words (singular).
+pub fn participant_type_de(iri: &str) -> String {
+    match local_name(iri) {
+        "Municipality" => "Kommune".to_owned(),
+        "PublicBody" => "öffentliche Stelle".to_owned(),
+        "Company" => "Unternehmen".to_owned(),
+        "Research" => "Forschungseinrichtung".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
 fn region(text: &str) -> String {
     Region::parse(text)
         .map(|r| r.label(true))
         .unwrap_or_else(|| local_name(text).to_owned())
+}
+
+/// A date (`2027-12-31` or a date-time) as `31.12.2027`.
+fn date_de(text: &str) -> String {
+    contracts::eval::parse_date(text)
+        .map(|d| d.format("%d.%m.%Y").to_string())
+        .or_else(|| {
+            contracts::eval::parse_date_time(text)
+                .map(|t| t.format("%d.%m.%Y %H:%M UTC").to_string())
+        })
+        .unwrap_or_else(|| text.to_owned())
 }
 
 fn constraint_line(c: &Constraint, charta: &Charta) -> Vec<String> {
@@ -65,7 +87,15 @@ fn constraint_line(c: &Constraint, charta: &Charta) -> Vec<String> {
                         .map(|d| d.in_words(true))
                         .unwrap_or_else(|| v.to_owned()))
                 ),
-                OperandKind::DateTime => format!("Zeitpunkt: {op}{}", join(&|v| v.to_owned())),
+                OperandKind::DateTime => format!(
+                    "Nutzung {}{}",
+                    match a.operator {
+                        Operator::Lt | Operator::Lteq | Operator::TermLteq => "bis ",
+                        Operator::Gt | Operator::Gteq => "ab ",
+                        _ => "am ",
+                    },
+                    join(&date_de)
+                ),
                 OperandKind::Count => {
                     format!("Anzahl der Nutzungen: {op}{}", join(&|v| v.to_owned()))
                 }
@@ -120,33 +150,31 @@ fn action_de(iri: &str) -> String {
     }
 }
 
-fn rule_lines(kind: RuleKind, rule: &Rule, charta: &Charta, out: &mut Vec<String>) {
+/// One rule: its head ("Erlaubt: Nutzung") and its conditions and duties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TermGroup {
+    /// What the rule permits, prohibits or requires.
+    pub head: String,
+    /// Its conditions and duties, one per line.
+    pub items: Vec<String>,
+}
+
+fn rule_group(kind: RuleKind, rule: &Rule, charta: &Charta) -> TermGroup {
     let action = rule.action_iri().map(action_de).unwrap_or_default();
     let head = match kind {
         RuleKind::Permission => format!("Erlaubt: {action}"),
         RuleKind::Prohibition => format!("Verboten: {action}"),
         _ => format!("Pflicht: {action}"),
     };
-    out.push(head);
-    for c in &rule.constraints {
-        out.extend(
-            constraint_line(c, charta)
-                .into_iter()
-                .map(|l| format!("– {l}")),
-        );
-    }
-    if let Some(action) = &rule.action {
-        for c in &action.refinements {
-            out.extend(
-                constraint_line(c, charta)
-                    .into_iter()
-                    .map(|l| format!("– {l}")),
-            );
-        }
-    }
+    let mut items: Vec<String> = rule
+        .constraints
+        .iter()
+        .chain(rule.action.iter().flat_map(|a| a.refinements.iter()))
+        .flat_map(|c| constraint_line(c, charta))
+        .collect();
     for duty in &rule.duties {
         let mut line = format!(
-            "– Pflicht: {}",
+            "Pflicht: {}",
             duty.action_iri().map(action_de).unwrap_or_default()
         );
         let conditions: Vec<String> = duty
@@ -157,25 +185,42 @@ fn rule_lines(kind: RuleKind, rule: &Rule, charta: &Charta, out: &mut Vec<String
         if !conditions.is_empty() {
             line.push_str(&format!(" ({})", conditions.join("; ")));
         }
-        out.push(line);
+        items.push(line);
     }
+    TermGroup { head, items }
 }
 
-/// The key terms of `policy` as lines, permissions first.
-pub fn of_policy(policy: &Policy, charta: &Charta) -> Vec<String> {
-    let mut out = Vec::new();
-    for (kind, rule) in policy.rules() {
-        rule_lines(kind, rule, charta, &mut out);
-    }
-    out
+/// The key terms of `policy`, one group per rule, permissions first.
+pub fn of_policy(policy: &Policy, charta: &Charta) -> Vec<TermGroup> {
+    policy
+        .rules()
+        .map(|(kind, rule)| rule_group(kind, rule, charta))
+        .collect()
 }
 
-/// The key terms of a DSP JSON policy, or one line saying why it cannot be read.
-pub fn of_json(json: &serde_json::Value, charta: &Charta) -> Vec<String> {
+/// The key terms of a DSP JSON policy, or one group saying why it cannot be read.
+pub fn of_json(json: &serde_json::Value, charta: &Charta) -> Vec<TermGroup> {
     match Policy::from_dsp_json(json) {
         Ok(p) => of_policy(&p, charta),
-        Err(e) => vec![format!("Die Bedingungen sind nicht lesbar: {e}")],
+        Err(e) => vec![TermGroup {
+            head: format!("Die Bedingungen sind nicht lesbar: {e}"),
+            items: Vec::new(),
+        }],
     }
+}
+
+/// Only the conditions of a policy's rules (for a visibility policy: who may see an offer).
+pub fn conditions_of_json(json: &serde_json::Value, charta: &Charta) -> Vec<String> {
+    of_json(json, charta)
+        .into_iter()
+        .flat_map(|g| {
+            if g.items.is_empty() {
+                vec![g.head]
+            } else {
+                g.items
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -193,21 +238,23 @@ mod tests {
             ]}],
             "prohibition": [{"action": "distribute"}]
         });
-        let lines = of_json(&policy, &charta);
-        assert_eq!(lines[0], "Erlaubt: Nutzung", "{lines:?}");
-        assert!(
-            lines.iter().any(|l| l.starts_with("– Zweck: ")),
-            "{lines:?}"
-        );
+        let groups = of_json(&policy, &charta);
+        assert_eq!(groups[0].head, "Erlaubt: Nutzung", "{groups:?}");
+        let lines = &groups[0].items;
+        assert!(lines.iter().any(|l| l.starts_with("Zweck: ")), "{lines:?}");
         assert!(
             lines
                 .iter()
-                .any(|l| l == "– Nutzungsdauer: höchstens 12 Monate"),
+                .any(|l| l == "Nutzungsdauer: höchstens 12 Monate"),
             "{lines:?}"
         );
         assert!(
-            lines.iter().any(|l| l == "Verboten: Weitergabe an Dritte"),
+            lines.iter().any(|l| l.contains("Kommunale Wärmeplanung")),
             "{lines:?}"
+        );
+        assert_eq!(
+            groups[1].head, "Verboten: Weitergabe an Dritte",
+            "{groups:?}"
         );
     }
 
@@ -218,6 +265,10 @@ mod tests {
             &Charta::default_1_0(),
         );
         assert_eq!(lines.len(), 1);
-        assert!(lines[0].starts_with("Die Bedingungen sind nicht lesbar"));
+        assert!(
+            lines[0]
+                .head
+                .starts_with("Die Bedingungen sind nicht lesbar")
+        );
     }
 }

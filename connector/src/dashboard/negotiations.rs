@@ -247,7 +247,7 @@ struct DetailPage {
     facts: Vec<(&'static str, String)>,
     waiting_approval: bool,
     waiting_offer: bool,
-    request_terms: Vec<String>,
+    request_terms: Vec<key_terms::TermGroup>,
     matches_offer: Option<String>,
     evaluation: Option<(bool, Vec<String>)>,
     contract_html: Option<String>,
@@ -305,10 +305,7 @@ pub async fn show(
         ("Kennung des Gegenübers", n.counterparty.id.clone()),
     ];
     if let Some(t) = &n.counterparty.participant_type {
-        facts.push((
-            "Teilnehmerart",
-            contracts::odrl::terms::local_name(t).to_owned(),
-        ));
+        facts.push(("Teilnehmerart", key_terms::participant_type_de(t)));
     }
     if !n.counterparty.ags.is_empty() {
         facts.push(("Gemeindeschlüssel", n.counterparty.ags.join(", ")));

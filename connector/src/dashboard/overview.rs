@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use contracts::membership::AcceptedCharta;
 use contracts::template::Template as ContractTemplate;
 
 use super::error::{PageError, render};
@@ -18,90 +17,45 @@ use crate::assets::{ApprovalMode, Offer};
 /// The connector's own membership, as checked now against the pinned authority key.
 #[derive(Debug, Clone)]
 pub struct MembershipView {
-    /// `gültig`, `ungültig` or `fehlt`.
+    /// The state in words (`gültig`, `nicht beigetreten`, `widerrufen`, …).
     pub state: &'static str,
-    /// Details: validity period, type, municipality keys, Charta version, or the error.
+    /// What it means and the credential's facts (validity, type, AGS, Charta version).
     pub details: Vec<String>,
 }
 
-/// The federation authority's key as pinned in the configuration.
-fn pinned_authority_key(app: &App) -> Result<vocab::jose::PublicKey, String> {
-    let path = app.config.path(&app.config.trust.authority_key_file);
-    let text = std::fs::read_to_string(&path).map_err(|e| {
-        format!(
-            "Der Schlüssel der Föderation ({}) ist nicht lesbar: {e}",
-            path.display()
-        )
-    })?;
-    vocab::jose::PublicKey::from_jwk_json(&text).map_err(|e| {
-        format!(
-            "Der Schlüssel der Föderation ({}) ist ungültig: {e}",
-            path.display()
-        )
-    })
-}
-
-/// Checks this connector's credential (signature, validity, Charta); the revocation list is
-/// checked by the verifier of incoming calls, not here.
+/// This connector's membership as the federation module reports it (the same status
+/// `GET /api/v1/status` and `GET /api/v1/federation` show: credential, revocation, join
+/// request).
 pub fn membership(app: &App) -> MembershipView {
-    let Some(jwt) = &app.identity.membership else {
-        return MembershipView {
-            state: "fehlt",
-            details: vec![
-                "Kein Mitgliedsnachweis eingerichtet: andere Konnektoren lehnen Anfragen dieses Konnektors ab. Treten Sie der Föderation bei (Beitritt beim Broker).".into(),
-            ],
-        };
+    use crate::federation::membership::MembershipState as S;
+    let status = app.federation.status();
+    let state = match status.state {
+        S::Member => "gültig",
+        S::NotJoined => "nicht beigetreten",
+        S::Pending => "Beitritt beantragt",
+        S::Rejected => "Beitritt abgelehnt",
+        S::Expired => "abgelaufen",
+        S::Revoked => "widerrufen",
+        S::Invalid => "ungültig",
     };
-    let accepted: Vec<AcceptedCharta> = app
-        .config
-        .trust
-        .accepted_charta
-        .iter()
-        .map(|c| AcceptedCharta {
-            version: c.version.clone(),
-            sha256: c.sha256.to_ascii_lowercase(),
-        })
-        .collect();
-    let authority_key = match pinned_authority_key(app) {
-        Ok(key) => key,
-        Err(message) => {
-            return MembershipView {
-                state: "nicht prüfbar",
-                details: vec![message],
-            };
+    let mut details = vec![status.message.clone()];
+    if let Some(c) = &status.credential {
+        details.push(format!("Gültig vom {} bis {}", c.valid_from, c.valid_until));
+        details.push(format!(
+            "Teilnehmerart: {}",
+            key_terms::participant_type_de(&c.participant_type)
+        ));
+        if !c.ags.is_empty() {
+            details.push(format!("Amtlicher Gemeindeschlüssel: {}", c.ags.join(", ")));
         }
-    };
-    let now = chrono::Utc::now().timestamp();
-    match contracts::membership::verify(jwt, &authority_key, now, &accepted, None) {
-        Ok(m) => MembershipView {
-            state: "gültig",
-            details: vec![
-                format!(
-                    "Gültig vom {} bis {}",
-                    format_ms(m.not_before * 1000),
-                    format_ms(m.expires_at * 1000)
-                ),
-                format!(
-                    "Teilnehmerart: {}",
-                    contracts::odrl::terms::local_name(&m.claims.participant_type)
-                ),
-                format!(
-                    "Amtlicher Gemeindeschlüssel: {}",
-                    if m.claims.ags.is_empty() {
-                        "—".to_owned()
-                    } else {
-                        m.claims.ags.join(", ")
-                    }
-                ),
-                format!("Anerkannte Charta: Version {}", m.claims.charta_version),
-                format!("Ausgestellt von {}", m.issuer),
-            ],
-        },
-        Err(e) => MembershipView {
-            state: "ungültig",
-            details: vec![format!("Der Mitgliedsnachweis wird nicht anerkannt: {e}")],
-        },
+        details.push(format!("Anerkannte Charta: Version {}", c.charta_version));
+        details.push(format!("Ausgestellt von {}", c.issuer));
     }
+    if let Some(broker) = &status.broker_url {
+        details.push(format!("Broker: {broker}"));
+    }
+    details.push(format!("Geprüft am {}", format_ms(status.checked_ms)));
+    MembershipView { state, details }
 }
 
 /// A message waiting for delivery.
@@ -211,7 +165,7 @@ pub struct OfferView {
     /// Parameter values with the template's labels and in words.
     pub parameters: Vec<(String, String)>,
     /// Key terms of the ODRL offer.
-    pub terms: Vec<String>,
+    pub terms: Vec<key_terms::TermGroup>,
     /// Who approves requests.
     pub approval: &'static str,
     /// Who may see it.
@@ -269,11 +223,7 @@ pub fn offer_view(app: &App, offer: &Offer) -> OfferView {
             ApprovalMode::Manual => "von Hand: jede Anfrage wartet auf Freigabe",
         },
         visible_to: match &offer.visibility {
-            Some(v) => key_terms::of_json(v, charta)
-                .into_iter()
-                .filter(|l| l.starts_with("– "))
-                .map(|l| l.trim_start_matches("– ").to_owned())
-                .collect(),
+            Some(v) => key_terms::conditions_of_json(v, charta),
             None => vec!["alle zugelassenen Mitglieder".to_owned()],
         },
     }
