@@ -419,3 +419,30 @@ async fn transfer_expiry_stops_a_running_stream_within_a_second_and_tokens_expir
     let log = p.audit(&p.consumer).await;
     assert!(kinds(&log).iter().any(|k| k == "deletion"), "{log:?}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_of_a_folder_arrives_file_by_file_verified() {
+    let p = Pair::start("transfer_folder", 0, json!({})).await;
+    let id = p.transfer(false).await;
+    let t = p
+        .wait_consumer(&id, "COMPLETED with data", |t| {
+            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
+        })
+        .await;
+    let received = t["received"].as_array().expect("received");
+    let mut paths: Vec<&str> = received.iter().filter_map(|f| f["path"].as_str()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        vec!["2024/januar.csv", "liesmich.txt", "zaehlstellen.csv"],
+        "{t}"
+    );
+    let source = p.env.dir.join("transfer_folder-verkehr.csv");
+    for f in received {
+        let rel = f["path"].as_str().expect("path");
+        let original = std::fs::read(source.join(rel)).expect("source file");
+        let stored = std::fs::read(f["stored_at"].as_str().expect("stored")).expect("stored file");
+        assert!(stored == original, "{rel} differs");
+        assert_eq!(f["sha256"], sha256_hex(&original).as_str());
+    }
+}

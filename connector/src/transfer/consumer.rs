@@ -7,12 +7,12 @@ use std::time::Duration;
 use serde_json::json;
 
 use super::format::TransferFormat;
-use super::record::{PullAddress, ReceivedFile, Transfer};
+use super::record::{FileInfo, PullAddress, ReceivedFile, Transfer};
 use super::service::Transfers;
 use super::state::{MessageKind, TRANSFER};
 use super::tck::TransferScript;
 use crate::audit::AuditKind;
-use crate::dataplane::{PullError, file_name_for, pull_to_file};
+use crate::dataplane::{PullError, file_name_for, pull_to_file, safe_relative_path};
 use crate::dsp::DspMessage;
 use crate::dsp::transfer::{
     DataAddress, TransferCodeMessage, TransferProcess, TransferRequestMessage,
@@ -433,42 +433,153 @@ impl Transfers {
         tokio::fs::create_dir_all(&dir)
             .await
             .map_err(|e| PullError::Io(format!("{}: {e}", dir.display())))?;
-        let name = file_name_for(&t.dataset_id);
-        let dest = dir.join(&name);
-        let expected = t.files.first().cloned();
         let registry = self.registry.clone();
         let tid = t.id.clone();
-        let mut progress = move |bytes: u64, total: Option<u64>| {
-            if first_byte.load(std::sync::atomic::Ordering::Relaxed) == 0 {
-                first_byte.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
-            }
-            registry.set_progress(&tid, crate::dataplane::LiveProgress { bytes, total });
-        };
         let caller_token = || {
             self.issuer
                 .issue(&t.counterparty.id)
                 .map(|jwt| format!("Bearer {jwt}"))
                 .map_err(|e| PullError::Protocol(format!("cannot sign the request token: {e}")))
         };
-        let outcome = pull_to_file(
-            &self.data_client,
-            &pull.endpoint,
-            &pull.token,
-            &caller_token()?,
-            &dest,
-            expected.as_ref().map(|f| f.size),
-            expected.as_ref().and_then(|f| f.sha256.clone()),
-            self.settings.dataplane.max_transfer_bytes,
-            cancel,
-            &mut progress,
-        )
-        .await?;
-        Ok(vec![ReceivedFile {
-            stored_at: dest.display().to_string(),
-            path: String::new(),
-            size: outcome.size,
-            sha256: outcome.sha256,
-        }])
+        // What to fetch: the single file, or every file of the folder's manifest.
+        let plan: Vec<(String, String, std::path::PathBuf, Option<FileInfo>)> = if pull.folder {
+            let manifest = self.manifest(&pull, &caller_token()?).await?;
+            let mut plan = Vec::with_capacity(manifest.len());
+            for f in manifest {
+                let parts = safe_relative_path(&f.path)
+                    .map_err(|e| PullError::Protocol(format!("manifest path {:?} {e}", f.path)))?;
+                let mut dest = dir.clone();
+                parts.iter().for_each(|p| dest.push(p));
+                let url = format!(
+                    "{}/files/{}",
+                    pull.endpoint.trim_end_matches('/'),
+                    parts
+                        .iter()
+                        .map(|p| encode_segment(p))
+                        .collect::<Vec<_>>()
+                        .join("/")
+                );
+                plan.push((f.path.clone(), url, dest, Some(f)));
+            }
+            plan
+        } else {
+            let dest = dir.join(file_name_for(&t.dataset_id));
+            vec![(
+                String::new(),
+                pull.endpoint.clone(),
+                dest,
+                t.files.first().cloned(),
+            )]
+        };
+        let total: u64 = plan
+            .iter()
+            .filter_map(|p| p.3.as_ref().map(|f| f.size))
+            .sum();
+        let mut done_bytes = 0u64;
+        let mut out = Vec::with_capacity(plan.len());
+        for (path, url, dest, expected) in plan {
+            if let Some(parent) = dest.parent() {
+                tokio::fs::create_dir_all(parent)
+                    .await
+                    .map_err(|e| PullError::Io(format!("{}: {e}", parent.display())))?;
+            }
+            if let (Some(f), Ok(meta)) = (&expected, std::fs::metadata(&dest))
+                && meta.len() == f.size
+                && let Some(want) = f.sha256.clone()
+            {
+                // Stored in an earlier attempt: kept when its digest still matches.
+                let check = dest.clone();
+                let got = tokio::task::spawn_blocking(move || {
+                    crate::dataplane::digest::hash_file(&check)
+                })
+                .await
+                .map_err(|e| PullError::Io(e.to_string()))?
+                .map_err(|e| PullError::Io(format!("{}: {e}", dest.display())))?;
+                if got.1 == want {
+                    done_bytes += f.size;
+                    out.push(ReceivedFile {
+                        stored_at: dest.display().to_string(),
+                        path,
+                        size: f.size,
+                        sha256: want,
+                    });
+                    continue;
+                }
+            }
+            let (registry, tid, fb, base) = (
+                registry.clone(),
+                tid.clone(),
+                first_byte.clone(),
+                done_bytes,
+            );
+            let folder_total = (total > 0).then_some(total);
+            let mut progress = move |bytes: u64, file_total: Option<u64>| {
+                if fb.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+                    fb.store(now_ms(), std::sync::atomic::Ordering::Relaxed);
+                }
+                registry.set_progress(
+                    &tid,
+                    crate::dataplane::LiveProgress {
+                        bytes: base + bytes,
+                        total: folder_total.or(file_total),
+                    },
+                );
+            };
+            let outcome = pull_to_file(
+                &self.data_client,
+                &url,
+                &pull.token,
+                &caller_token()?,
+                &dest,
+                expected.as_ref().map(|f| f.size),
+                expected.as_ref().and_then(|f| f.sha256.clone()),
+                self.settings.dataplane.max_transfer_bytes,
+                cancel.clone(),
+                &mut progress,
+            )
+            .await?;
+            done_bytes += outcome.size;
+            out.push(ReceivedFile {
+                stored_at: dest.display().to_string(),
+                path,
+                size: outcome.size,
+                sha256: outcome.sha256,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Reads a folder's manifest (paths, sizes, digests; at most 4 MiB).
+    async fn manifest(&self, pull: &PullAddress, caller: &str) -> Result<Vec<FileInfo>, PullError> {
+        let r = self
+            .data_client
+            .get(&pull.endpoint)
+            .bearer_auth(&pull.token)
+            .header(crate::dataplane::CALLER_HEADER, caller)
+            .send()
+            .await
+            .map_err(|e| PullError::Network(e.to_string()))?;
+        let status = r.status().as_u16();
+        if r.content_length().is_some_and(|n| n > 4 << 20) {
+            return Err(PullError::Protocol("the manifest exceeds 4 MiB".into()));
+        }
+        let body = r
+            .bytes()
+            .await
+            .map_err(|e| PullError::Network(e.to_string()))?;
+        if status != 200 {
+            return Err(PullError::Refused {
+                status,
+                reason: String::from_utf8_lossy(&body).chars().take(300).collect(),
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            files: Vec<FileInfo>,
+        }
+        let m: Manifest = serde_json::from_slice(&body)
+            .map_err(|e| PullError::Protocol(format!("the manifest is not valid: {e}")))?;
+        Ok(m.files)
     }
 
     async fn received(
@@ -535,6 +646,19 @@ impl Transfers {
     }
 }
 
+/// Percent-encodes one path segment (RFC 3986 unreserved characters stay).
+fn encode_segment(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
 fn property<'a>(address: &'a DataAddress, name: &str) -> Option<&'a str> {
     address
         .endpoint_properties
@@ -569,5 +693,6 @@ fn read_pull_address(address: &DataAddress) -> Result<PullAddress, DspFailure> {
         endpoint,
         token,
         expires_ms,
+        folder: property(address, "layout") == Some("folder"),
     })
 }

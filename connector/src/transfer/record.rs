@@ -50,6 +50,10 @@ pub struct PullAddress {
     pub token: String,
     /// When the token expires (ms), as the provider announced.
     pub expires_ms: Option<i64>,
+    /// The data is a folder: the endpoint answers with a manifest, each file is fetched at
+    /// `<endpoint>/files/<path>`.
+    #[serde(default)]
+    pub folder: bool,
 }
 
 /// Push: where the provider sends the data.

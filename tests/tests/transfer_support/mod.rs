@@ -406,8 +406,8 @@ pub(crate) fn set_dataplane(c: &TestConnector, key: &str, value: toml::Value) {
 }
 
 impl Pair {
-    /// Starts both connectors, offers `len` bytes under the traffic template with these
-    /// parameters, negotiates, and returns once the agreement is final on both sides.
+    /// Starts both connectors, offers `len` bytes (0: a folder of three files) under the
+    /// traffic template with these parameters, negotiates, and returns once the agreement is final on both sides.
     /// `before_offer` may restart the provider with other settings.
     pub(crate) async fn start(test: &str, len: usize, parameters: Value) -> Self {
         Self::start_with(test, len, parameters, |_| {}).await
@@ -430,7 +430,15 @@ impl Pair {
         provider.spawn().await;
         let data = data_of(len);
         let file = env.dir.join(format!("{test}-verkehr.csv"));
-        std::fs::write(&file, &data).expect("data file");
+        if len == 0 {
+            // A folder: three files, one below a subfolder.
+            std::fs::create_dir_all(file.join("2024")).expect("folder");
+            std::fs::write(file.join("zaehlstellen.csv"), data_of(70_000)).expect("file");
+            std::fs::write(file.join("2024/januar.csv"), data_of(1_000_001)).expect("file");
+            std::fs::write(file.join("liesmich.txt"), "Zählwerte je Stunde\n").expect("file");
+        } else {
+            std::fs::write(&file, &data).expect("data file");
+        }
         let template = std::fs::read_to_string(format!(
             "{}/../contracts/templates/mobilitaetsdaten-verkehrsplanung.md",
             env!("CARGO_MANIFEST_DIR")
