@@ -93,7 +93,7 @@ impl Transfers {
             }
             ticks += 1;
             self.enforce_running().await;
-            if ticks % 4 == 0 {
+            if ticks.is_multiple_of(4) {
                 self.deletion_duty().await;
             }
         }
