@@ -54,7 +54,9 @@ pub enum Command {
     /// Apply for membership at the federation's broker: pin the authority key, accept the
     /// Charta, send the join request, and store the credential once approved (a dev broker
     /// approves at once). A running connector uses it without a restart.
-    #[command(after_help = "Examples:\n  connector join --broker https://broker.example --type municipality --ags 09162000 --authority-thumbprint <thumbprint from the federation>\n  connector join --status\n  connector join --broker https://broker.example --type company --wait 3600")]
+    #[command(
+        after_help = "Examples:\n  connector join --broker https://broker.example --type municipality --ags 09162000 --authority-thumbprint <thumbprint from the federation>\n  connector join --status\n  connector join --broker https://broker.example --type company --wait 3600"
+    )]
     Join(JoinArgs),
     /// Publish this connector's self-description (participant, connector, datasets with
     /// their offers' terms) at the broker now, and keep it published.

@@ -531,10 +531,7 @@ async fn agreements(
                                 "incomplete".into()
                             },
                             time(&a["finalized_ms"]),
-                            a["register"]["state"]
-                                .as_str()
-                                .unwrap_or("-")
-                                .to_owned(),
+                            a["register"]["state"].as_str().unwrap_or("-").to_owned(),
                         ]
                     })
                     .collect();

@@ -497,11 +497,7 @@ impl Negotiations {
 
     /// Signs the register summary the provider proposed, when it follows from the agreement
     /// (otherwise logged and not signed: the agreement goes ahead unregistered).
-    fn sign_register_summary(
-        &self,
-        batch: &mut WriteBatch,
-        n: &Negotiation,
-    ) -> Option<String> {
+    fn sign_register_summary(&self, batch: &mut WriteBatch, n: &Negotiation) -> Option<String> {
         use crate::federation::register_queue::{RegisterEntry, key};
         let proposal = n.register_summary.as_ref()?;
         let signed = self.terms.read_agreement(n.agreement.as_ref()?).ok()?;

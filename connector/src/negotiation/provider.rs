@@ -231,7 +231,12 @@ impl Negotiations {
         if n.state == crate::dsp::negotiation::NegotiationState::Finalized {
             self.record_agreement(&mut batch, &n, Some(fully_signed))?;
             if fully_signed {
-                self.stage_register_entry(&mut batch, &n, caller, msg.register_signature.as_deref());
+                self.stage_register_entry(
+                    &mut batch,
+                    &n,
+                    caller,
+                    msg.register_signature.as_deref(),
+                );
             }
         }
         self.commit(batch, &n)?;

@@ -13,7 +13,11 @@ use super::CallerVerifier;
 use crate::client::DspClient;
 
 /// Fetches and verifies the list once (a public document: no request token).
-pub async fn fetch(client: &DspClient, url: &str, authority: &PublicKey) -> Result<StatusList, String> {
+pub async fn fetch(
+    client: &DspClient,
+    url: &str,
+    authority: &PublicKey,
+) -> Result<StatusList, String> {
     let response = client.get_public(url).await.map_err(|e| e.to_string())?;
     if !response.is_success() {
         return Err(format!("HTTP {}", response.status));

@@ -285,19 +285,13 @@ impl CallerVerifier {
                     .into(),
             )
         })?;
-        let m = membership::verify(
-            credential,
-            &authority,
-            now,
-            &self.accepted,
-            status.as_ref(),
-        )
-        .map_err(|e| match e {
-            MembershipError::UnknownCharta { .. } | MembershipError::Revoked { .. } => {
-                AuthError::NotAdmitted(e.to_string())
-            }
-            other => AuthError::InvalidCredential(other.to_string()),
-        })?;
+        let m = membership::verify(credential, &authority, now, &self.accepted, status.as_ref())
+            .map_err(|e| match e {
+                MembershipError::UnknownCharta { .. } | MembershipError::Revoked { .. } => {
+                    AuthError::NotAdmitted(e.to_string())
+                }
+                other => AuthError::InvalidCredential(other.to_string()),
+            })?;
         if let Ok(mut cache) = self.credentials.lock() {
             if cache.len() >= MAX_CACHED_CREDENTIALS {
                 cache.clear();

@@ -145,7 +145,8 @@ async fn delete_data(consumer: &TestConnector, t: &Value) {
     assert_eq!(status, 200, "{v}");
 }
 
-fn nginx_baseline(env: &TestEnv, file: &Path, size: u64) -> Option<f64> {
+/// Best of 2: (curl alone, curl then fsync of the file), MiB/s.
+fn nginx_baseline(env: &TestEnv, file: &Path, size: u64) -> Option<(f64, f64)> {
     let dir = env.dir.join("nginx");
     std::fs::create_dir_all(dir.join("logs")).ok()?;
     let cert = env.ca.server(&["localhost", "127.0.0.1"]);
@@ -191,8 +192,14 @@ fn nginx_baseline(env: &TestEnv, file: &Path, size: u64) -> Option<f64> {
             println!("curl failed ({status}, {got} bytes)");
             break;
         }
+        // The same durability the connector gives before it reports the file: flushed to disk.
+        std::fs::File::open(&out).and_then(|f| f.sync_all()).ok()?;
+        let synced = t.elapsed().as_secs_f64();
         let rate = size as f64 / secs / (1 << 20) as f64;
-        best = Some(best.map_or(rate, |b: f64| b.max(rate)));
+        let rate_synced = size as f64 / synced / (1 << 20) as f64;
+        best = Some(best.map_or((rate, rate_synced), |(b, bs): (f64, f64)| {
+            (b.max(rate), bs.max(rate_synced))
+        }));
     }
     let _ = std::fs::remove_file(&out);
     let _ = child.kill();
@@ -254,29 +261,43 @@ async fn main() {
             }
         })
     };
-    let t = Instant::now();
-    let done = transfer(&consumer, &big_agreement).await;
-    let secs = t.elapsed().as_secs_f64();
-    stop.store(true, Ordering::Relaxed);
+    // Best of 2, as the baseline.
+    let mut secs = f64::INFINITY;
+    for run in 0..2 {
+        let t = Instant::now();
+        let done = transfer(&consumer, &big_agreement).await;
+        secs = secs.min(t.elapsed().as_secs_f64());
+        assert_eq!(done["received"][0]["size"], size);
+        if run == 0 {
+            delete_data(&consumer, &done).await;
+        } else {
+            stop.store(true, Ordering::Relaxed);
+            delete_data(&consumer, &done).await;
+        }
+    }
     let _ = sampler.join();
-    assert_eq!(done["received"][0]["size"], size);
     let rate = size as f64 / secs / (1 << 20) as f64;
     println!(
-        "connector pull, {mib} MiB over TLS on loopback (request → verified, synced file): {secs:.2} s = {rate:.0} MiB/s"
+        "connector pull, {mib} MiB over TLS on loopback (request → verified, synced file), best of 2: {secs:.2} s = {rate:.0} MiB/s"
     );
     println!(
         "peak resident memory during the pull: provider {:.1} MiB, consumer {:.1} MiB (goal < 64 MiB each)",
         peaks[0].load(Ordering::Relaxed) as f64 / 1024.0,
         peaks[1].load(Ordering::Relaxed) as f64 / 1024.0
     );
-    delete_data(&consumer, &done).await;
 
     // 2. Baseline.
     match nginx_baseline(&env, &big, size) {
-        Some(base) => println!(
-            "baseline: curl from nginx over TLS on loopback, best of 2: {base:.0} MiB/s; connector/baseline = {:.0} % (goal ≥ 80 %)",
-            rate / base * 100.0
-        ),
+        Some((base, base_synced)) => {
+            println!(
+                "baseline: curl from nginx over TLS on loopback, best of 2: {base:.0} MiB/s; connector/baseline = {:.0} % (goal ≥ 80 %)",
+                rate / base * 100.0
+            );
+            println!(
+                "baseline with the connector's durability (curl, then fsync of the file), best of 2: {base_synced:.0} MiB/s; connector/baseline = {:.0} %",
+                rate / base_synced * 100.0
+            );
+        }
         None => println!("baseline: not measured"),
     }
 
