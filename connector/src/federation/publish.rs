@@ -93,6 +93,16 @@ pub async fn publish_if_due(
     assets: &Assets,
     force: bool,
 ) -> Result<Outcome, FederationError> {
+    let _one_at_a_time = f.publication_lock().await;
+    publish_if_due_locked(f, store, assets, force).await
+}
+
+async fn publish_if_due_locked(
+    f: &Federation,
+    store: &dyn Store,
+    assets: &Assets,
+    force: bool,
+) -> Result<Outcome, FederationError> {
     let mut p = load(store)?;
     if !wanted(f, &p) {
         return Ok(Outcome::Skipped(
@@ -169,15 +179,17 @@ pub async fn publish_now(
     store: &dyn Store,
     assets: &Assets,
 ) -> Result<Outcome, FederationError> {
+    let _one_at_a_time = f.publication_lock().await;
     let mut p = load(store)?;
     p.wanted = Some(true);
     save(store, &p)?;
-    publish_if_due(f, store, assets, true).await
+    publish_if_due_locked(f, store, assets, true).await
 }
 
 /// Withdraws the description with a signed deletion and switches publication off; returns
 /// whether the broker held one.
 pub async fn unpublish(f: &Federation, store: &dyn Store) -> Result<bool, FederationError> {
+    let _one_at_a_time = f.publication_lock().await;
     let mut p = load(store)?;
     p.wanted = Some(false);
     save(store, &p)?;

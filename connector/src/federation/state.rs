@@ -38,6 +38,7 @@ pub struct Federation {
     member: RwLock<Option<Membership>>,
     is_member: AtomicBool,
     wake: tokio::sync::Notify,
+    publication: tokio::sync::Mutex<()>,
 }
 
 impl std::fmt::Debug for Federation {
@@ -88,9 +89,17 @@ impl Federation {
             member: RwLock::new(None),
             is_member: AtomicBool::new(false),
             wake: tokio::sync::Notify::new(),
+            publication: tokio::sync::Mutex::new(()),
         };
         federation.refresh();
         federation
+    }
+
+    /// Held while a publication or deletion is built, signed, sent and recorded: the periodic
+    /// publisher and an operator's `publish`/`unpublish` never interleave (each envelope's
+    /// `iat` must be newer than the last one the broker accepted).
+    pub(crate) async fn publication_lock(&self) -> tokio::sync::MutexGuard<'_, ()> {
+        self.publication.lock().await
     }
 
     /// Reads the pinned key, the credential and the join record again, checks the credential
