@@ -75,6 +75,35 @@ pub struct Transition<S: 'static, M: 'static> {
     pub to: S,
 }
 
+impl<S, M> Transition<S, M> {
+    /// A row of a state table.
+    pub const fn new(from: Option<S>, message: M, sender: Sender, to: S) -> Self {
+        Self {
+            from,
+            message,
+            sender,
+            to,
+        }
+    }
+}
+
+/// How many digests of applied incoming messages a process remembers (to acknowledge a
+/// repeated message without applying it twice).
+const MAX_RECEIVED: usize = 64;
+
+/// True if the incoming message with this digest is among the `received` ones.
+pub fn seen_digest(received: &[String], digest: &str) -> bool {
+    received.iter().any(|d| d == digest)
+}
+
+/// Records the digest of an applied incoming message, keeping the last 64.
+pub fn remember_digest(received: &mut Vec<String>, digest: String) {
+    if received.len() >= MAX_RECEIVED {
+        received.remove(0);
+    }
+    received.push(digest);
+}
+
 /// A message that the state machine does not allow in the current state.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message} from the {sender} is not allowed in state {state}")]

@@ -182,8 +182,6 @@ impl Record for Negotiation {
 }
 
 const MAX_HISTORY: usize = 200;
-const MAX_RECEIVED: usize = 64;
-
 impl Negotiation {
     /// The state the protocol sees: an unacknowledged consumer request counts as REQUESTED.
     pub fn protocol_state(&self) -> NegotiationState {
@@ -227,15 +225,12 @@ impl Negotiation {
 
     /// Remembers an applied incoming message; true if it was seen before.
     pub fn seen(&self, digest: &str) -> bool {
-        self.received.iter().any(|d| d == digest)
+        crate::process::seen_digest(&self.received, digest)
     }
 
     /// Records an applied incoming message.
     pub fn remember(&mut self, digest: String) {
-        if self.received.len() >= MAX_RECEIVED {
-            self.received.remove(0);
-        }
-        self.received.push(digest);
+        crate::process::remember_digest(&mut self.received, digest);
     }
 
     /// The DSP view of this negotiation.

@@ -179,8 +179,6 @@ impl Record for Transfer {
 }
 
 const MAX_HISTORY: usize = 200;
-const MAX_RECEIVED: usize = 64;
-
 impl Transfer {
     /// Applies `message` from `by` as the state machine allows, and records it.
     pub fn step(
@@ -226,15 +224,12 @@ impl Transfer {
 
     /// True if the incoming message with this digest was applied before.
     pub fn seen(&self, digest: &str) -> bool {
-        self.received_messages.iter().any(|d| d == digest)
+        crate::process::seen_digest(&self.received_messages, digest)
     }
 
     /// Records an applied incoming message.
     pub fn remember(&mut self, digest: String) {
-        if self.received_messages.len() >= MAX_RECEIVED {
-            self.received_messages.remove(0);
-        }
-        self.received_messages.push(digest);
+        crate::process::remember_digest(&mut self.received_messages, digest);
     }
 
     /// The DSP view.

@@ -73,12 +73,7 @@ use MessageKind as K;
 use TransferState as S;
 
 const fn row(from: Option<S>, message: K, sender: Sender, to: S) -> Transition<S, K> {
-    Transition {
-        from,
-        message,
-        sender,
-        to,
-    }
+    Transition::new(from, message, sender, to)
 }
 
 static ROWS: [Transition<S, K>; 8] = [
