@@ -259,6 +259,7 @@ impl App {
             tck.as_ref().map(|t| &t.seed),
         )
         .map_err(StartError::Other)?;
+        let transfers = transfers.with_verifier(verifier.clone());
         let negotiations = negotiations.with_audit(audit.clone());
         let management_token = config.management_token()?;
         Ok(Arc::new(App {

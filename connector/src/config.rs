@@ -216,7 +216,9 @@ pub struct TrustConfig {
     /// periodically and refuses callers whose membership is revoked.
     #[serde(default)]
     pub status_list_url: Option<String>,
-    /// How often the revocation list is fetched, in seconds.
+    /// How often the revocation list is fetched, in seconds (1 to 86400). A revocation stops
+    /// the revoked member's running transfers at most this long (plus one enforcement tick)
+    /// after the authority published it.
     #[serde(default = "default_status_refresh")]
     pub status_list_refresh_secs: u64,
 }
@@ -515,10 +517,10 @@ impl Config {
             reqwest::Url::parse(url)
                 .map_err(|e| invalid("trust.status_list_url", format!("not a URL: {e}")))?;
         }
-        if !(5..=86_400).contains(&self.trust.status_list_refresh_secs) {
+        if !(1..=86_400).contains(&self.trust.status_list_refresh_secs) {
             return Err(invalid(
                 "trust.status_list_refresh_secs",
-                "between 5 seconds and a day",
+                "between 1 second and a day",
             ));
         }
         if self.trust.accepted_charta.is_empty() {

@@ -55,9 +55,13 @@ pub async fn request(
     let incoming = input::read(&app, &headers, "transfers/request", body, &mut ctx).await?;
     let msg: TransferRequestMessage = parse(&incoming, &ctx)?;
     let purpose = purpose(&incoming.json, &ctx)?;
+    let credential = headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(crate::trust::revocation::credential_in_authorization);
     let ack = app
         .transfers
-        .on_request(&incoming.caller, msg, purpose, &incoming.digest)
+        .on_request(&incoming.caller, msg, purpose, credential, &incoming.digest)
         .await
         .map_err(|f| ctx.failure(f))?;
     Ok((StatusCode::CREATED, Json(ack.to_json())).into_response())

@@ -25,7 +25,7 @@ use crate::terms::Terms;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Denial {
     /// A short machine-readable code (`agreement_missing`, `agreement_expired`,
-    /// `not_yet_valid`, `policy_denied`, `agreement_unreadable`).
+    /// `not_yet_valid`, `policy_denied`, `agreement_unreadable`, `membership_revoked`).
     pub code: &'static str,
     /// The reasons, German first.
     pub reasons_de: Vec<String>,
@@ -174,6 +174,20 @@ pub fn decide(
         denial.reasons_en = vec!["The agreement does not allow this use.".into()];
     }
     Err(denial)
+}
+
+/// The consumer's membership was revoked by the federation's authority: its running
+/// transfers stop (the reasons name the revocation list and the entry).
+pub fn membership_revoked(consumer: &str, list_url: &str, index: u64) -> Denial {
+    Denial::new(
+        "membership_revoked",
+        format!(
+            "Die Mitgliedschaft von {consumer} im Datenraum wurde widerrufen (Widerrufsliste {list_url}, Eintrag {index}); laufende Übertragungen werden beendet."
+        ),
+        format!(
+            "The membership of {consumer} in the data space was revoked (revocation list {list_url}, entry {index}); running transfers are stopped."
+        ),
+    )
 }
 
 /// When the agreement ends, if it has a fixed end.

@@ -27,11 +27,14 @@ pub(super) const PURPOSE_MEMBER: &str = crate::negotiation::PURPOSE_MEMBER;
 
 impl Transfers {
     /// `POST /transfers/request`: a consumer asks for a transfer under an agreement.
+    /// `credential`: the membership credential the caller presented (kept so that a later
+    /// revocation stops the transfer while it runs).
     pub async fn on_request(
         &self,
         caller: &Caller,
         msg: TransferRequestMessage,
         purpose: Option<String>,
+        credential: Option<String>,
         digest: &str,
     ) -> Result<TransferProcess, DspFailure> {
         self.check_address("callbackAddress", &msg.callback_address)?;
@@ -117,7 +120,7 @@ impl Transfers {
             purpose: purpose.or(negotiation_purpose),
             spatial_scope: None,
             use_number: None,
-            credential: None,
+            credential,
             push: None,
             pull: None,
             files: Vec::new(),

@@ -16,7 +16,7 @@ use crate::outbox::{Expect, NewMessage, Outbox, ProcessKind, join_url};
 use crate::process::ProcessLocks;
 use crate::store::{Store, StoreError, StoreExt, WriteBatch};
 use crate::terms::Terms;
-use crate::trust::TokenIssuer;
+use crate::trust::{CallerVerifier, TokenIssuer};
 
 /// Store keys of the transfer process.
 pub mod keys {
@@ -69,6 +69,9 @@ pub struct Transfers {
     pub(super) data_client: reqwest::Client,
     pub(super) issuer: Arc<TokenIssuer>,
     pub(super) fetching: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// The verifier of callers, whose revocation list the watch applies to running
+    /// transfers (see [`Transfers::with_verifier`]).
+    pub(super) verifier: Option<Arc<CallerVerifier>>,
 }
 
 impl std::fmt::Debug for Transfers {
@@ -124,7 +127,16 @@ impl Transfers {
             data_client: parts.data_client,
             issuer: parts.issuer,
             fetching: Arc::default(),
+            verifier: None,
         }
+    }
+
+    /// Lets the watch stop running transfers of consumers whose membership the revocation
+    /// list installed in `verifier` revokes.
+    #[must_use]
+    pub fn with_verifier(mut self, verifier: Arc<CallerVerifier>) -> Self {
+        self.verifier = Some(verifier);
+        self
     }
 
     /// A transfer by local id.

@@ -1,8 +1,14 @@
 //! The background duties of the transfer service: resuming after a start (or a crash), and
 //! every `dataplane.enforcement_interval_ms` checking running provider transfers against
 //! their agreements (an agreement that expired or whose time window closed stops the
-//! transfer: tokens invalid, streams cut, the consumer told) and, on the consumer side,
-//! carrying out the deletion duty for received data whose agreement has ended.
+//! transfer: tokens invalid, streams cut, the consumer told) and against the federation's
+//! revocation list (a consumer whose membership credential the list revokes loses its
+//! running transfers the same way, with the reason `membership_revoked`), and, on the
+//! consumer side, carrying out the deletion duty for received data whose agreement has ended.
+//!
+//! How soon a revocation stops a stream: the list is fetched every
+//! `trust.status_list_refresh_secs`; once installed, the next tick (at most
+//! `dataplane.enforcement_interval_ms` later) terminates the transfer.
 
 use std::time::Duration;
 
@@ -99,19 +105,37 @@ impl Transfers {
         }
     }
 
-    /// Stops running provider transfers whose agreement no longer allows the use.
+    /// Whether the revocation list installed now revokes the consumer of `t`.
+    fn revoked_consumer(&self, t: &Transfer) -> Option<super::enforce::Denial> {
+        let list = self.verifier.as_ref()?.status_list()?;
+        let entry = crate::trust::revocation::revoked_entry(t.credential.as_deref()?, &list)?;
+        Some(super::enforce::membership_revoked(
+            &t.counterparty.id,
+            &entry.list_url,
+            entry.index,
+        ))
+    }
+
+    /// Stops running provider transfers whose agreement no longer allows the use, or whose
+    /// consumer's membership is revoked.
     async fn enforce_running(&self) {
         for id in self.registry.running(Role::Provider) {
             let Ok(Some(t)) = self.get(&id) else { continue };
-            let agreement = self.agreement_of(&t).ok().flatten();
-            let Err(denial) = super::enforce::decide(
-                &self.terms,
-                agreement.as_ref(),
-                &t,
-                t.use_number.unwrap_or(1),
-                Utc::now(),
-            ) else {
-                continue;
+            let denial = match self.revoked_consumer(&t) {
+                Some(revoked) => revoked,
+                None => {
+                    let agreement = self.agreement_of(&t).ok().flatten();
+                    let Err(denial) = super::enforce::decide(
+                        &self.terms,
+                        agreement.as_ref(),
+                        &t,
+                        t.use_number.unwrap_or(1),
+                        Utc::now(),
+                    ) else {
+                        continue;
+                    };
+                    denial
+                }
             };
             let _guard = self.locks.lock(&id).await;
             let Ok(Some(mut t)) = self.get(&id) else {

@@ -394,15 +394,101 @@ pub(crate) fn sha256_hex(data: &[u8]) -> String {
 
 /// Sets `[dataplane]` values in a stopped connector's configuration.
 pub(crate) fn set_dataplane(c: &TestConnector, key: &str, value: toml::Value) {
+    set_config(c, "dataplane", key, value);
+}
+
+/// Sets `[table] key = value` in a stopped connector's configuration.
+pub(crate) fn set_config(c: &TestConnector, table: &str, key: &str, value: toml::Value) {
     let path = c.dir.join("connector.toml");
     let text = std::fs::read_to_string(&path).expect("config");
     let mut doc: toml::Table = text.parse().expect("TOML");
-    doc.entry("dataplane")
+    doc.entry(table)
         .or_insert_with(|| toml::Value::Table(toml::Table::new()))
         .as_table_mut()
-        .expect("[dataplane]")
+        .unwrap_or_else(|| panic!("[{table}] is a table"))
         .insert(key.into(), value);
     std::fs::write(&path, toml::to_string(&doc).expect("TOML")).expect("write config");
+}
+
+/// The federation authority's revocation list (a status list JWT signed by the test
+/// authority), served over HTTPS by the test; [`StatusListServer::publish`] changes it.
+pub(crate) struct StatusListServer {
+    /// Where it is served.
+    pub(crate) url: String,
+    current: std::sync::Arc<std::sync::Mutex<String>>,
+    authority: vocab::jose::SigningKey,
+}
+
+impl StatusListServer {
+    /// Serves an empty list (nobody revoked).
+    pub(crate) async fn start(env: &TestEnv) -> Self {
+        use axum::routing::get;
+        let port = tests::harness::ports::free_port();
+        let url = format!("https://localhost:{port}/status-list");
+        let current = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let server = Self {
+            url,
+            current: current.clone(),
+            authority: env.authority.key.clone(),
+        };
+        server.publish(&[]);
+        let app = axum::Router::new().route(
+            "/status-list",
+            get(move || {
+                let jwt = current.lock().expect("lock").clone();
+                async move { ([("content-type", "application/vc+jwt")], jwt) }
+            }),
+        );
+        let cert = env.ca.server(&["localhost"]);
+        let dir = env.dir.join("status-list");
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
+        std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
+        let tls =
+            connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                connector::tls::TlsListener::from_tcp(tcp, tls),
+                app.into_make_service(),
+            )
+            .await;
+        });
+        server
+    }
+
+    /// Publishes a new list in which exactly `revoked` are revoked.
+    pub(crate) fn publish(&self, revoked: &[u64]) {
+        use contracts::membership::{StatusList, Validity};
+        let mut list = StatusList::new(self.url.clone(), StatusList::MIN_ENTRIES);
+        for i in revoked {
+            list.revoke(*i).expect("revoke");
+        }
+        let now = chrono::Utc::now().timestamp();
+        let jwt = list
+            .issue(
+                &self.authority,
+                Validity {
+                    not_before: now - 60,
+                    not_after: now + 3600,
+                },
+            )
+            .expect("issue list");
+        *self.current.lock().expect("lock") = jwt;
+    }
+
+    /// Gives the stopped connector `c` a credential whose revocation bit is `index` in this
+    /// list, and lets it poll the list every second.
+    pub(crate) fn enrol(&self, env: &TestEnv, c: &TestConnector, member: &Member, index: u64) {
+        let vc =
+            env.authority
+                .credential_indexed(&c.did, &c.public_key(), member, &self.url, index);
+        std::fs::write(c.dir.join("membership.jwt"), vc).expect("credential");
+        set_config(c, "trust", "status_list_url", self.url.clone().into());
+        set_config(c, "trust", "status_list_refresh_secs", 1.into());
+    }
 }
 
 impl Pair {
@@ -420,14 +506,39 @@ impl Pair {
         parameters: Value,
         provider_settings: impl FnOnce(&TestConnector),
     ) -> Self {
-        let env = TestEnv::new(test);
+        Self::start_in(
+            TestEnv::new(test),
+            test,
+            len,
+            parameters,
+            |_, p| provider_settings(p),
+            None,
+        )
+        .await
+    }
+
+    /// As [`Pair::start_with`] in a given environment; `consumer_settings`, when given,
+    /// restarts the consumer with its changes too.
+    pub(crate) async fn start_in(
+        env: TestEnv,
+        test: &str,
+        len: usize,
+        parameters: Value,
+        provider_settings: impl FnOnce(&TestEnv, &TestConnector),
+        consumer_settings: Option<&dyn Fn(&TestEnv, &TestConnector)>,
+    ) -> Self {
         let mut provider =
             TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
-        let consumer =
+        let mut consumer =
             TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
         provider.terminate();
-        provider_settings(&provider);
+        provider_settings(&env, &provider);
         provider.spawn().await;
+        if let Some(settings) = consumer_settings {
+            consumer.terminate();
+            settings(&env, &consumer);
+            consumer.spawn().await;
+        }
         let data = data_of(len);
         let file = env.dir.join(format!("{test}-verkehr.csv"));
         if len == 0 {
