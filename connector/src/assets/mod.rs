@@ -222,7 +222,7 @@ impl Assets {
                     json: o.catalog_json(),
                 })
                 .collect(),
-            distributions: FORMATS
+            distributions: crate::transfer::sandbox::catalog_formats(asset)
                 .iter()
                 .map(|f| Distribution {
                     format: (*f).to_owned(),
@@ -250,7 +250,11 @@ impl Assets {
         }
         let mut datasets = Vec::new();
         for asset in self.assets()? {
-            if let Some(offers) = by_asset.get(&asset.id) {
+            // A dataset this build cannot serve in any format (personal-adjacent without the
+            // sandbox) is not listed.
+            if let Some(offers) = by_asset.get(&asset.id)
+                && !crate::transfer::sandbox::catalog_formats(&asset).is_empty()
+            {
                 let refs: Vec<&Offer> = offers.iter().collect();
                 datasets.push(self.dataset_view(&asset, &refs, &service_id));
             }
@@ -273,7 +277,10 @@ impl Assets {
         caller: &Caller,
         participant_id: &str,
     ) -> Result<Option<Dataset>, StoreError> {
-        let Some(asset) = self.asset(id)? else {
+        let Some(asset) = self
+            .asset(id)?
+            .filter(|a| !crate::transfer::sandbox::catalog_formats(a).is_empty())
+        else {
             return Ok(None);
         };
         let now = chrono::Utc::now();

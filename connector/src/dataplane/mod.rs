@@ -9,7 +9,9 @@
 //! - [`token`]: the short-lived access tokens of pull transfers;
 //! - [`registry`]: the running transfers, each with a cancellation token for its streams;
 //! - [`serve`]: the provider's data endpoint (`GET /data/{transfer}`), every request checked;
-//! - [`pull`]: the consumer's download (resume, digest check, atomic rename).
+//! - [`pull`]: the consumer's download (resume, digest check, atomic rename);
+//! - `query` (feature `sandbox`): the provider's sandbox query endpoint
+//!   (`POST /data/{transfer}/query`), behind the same checks.
 //!
 //! A data request carries two credentials: `Authorization: Bearer <access token>` from the
 //! start message (bound to one transfer, one agreement, one consumer) and the consumer's own
@@ -19,6 +21,8 @@
 pub mod config;
 pub mod digest;
 pub mod pull;
+#[cfg(feature = "sandbox")]
+pub mod query;
 pub mod range;
 pub mod registry;
 pub mod serve;

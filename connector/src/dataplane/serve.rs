@@ -33,10 +33,10 @@ use crate::transfer::Transfer;
 
 /// A refused data request.
 #[derive(Debug)]
-struct Refusal {
-    status: StatusCode,
-    code: &'static str,
-    reasons: Vec<String>,
+pub(crate) struct Refusal {
+    pub(crate) status: StatusCode,
+    pub(crate) code: &'static str,
+    pub(crate) reasons: Vec<String>,
 }
 
 impl Refusal {
@@ -112,10 +112,14 @@ async fn serve(
     }
 }
 
-type Refused = (Refusal, Option<Transfer>, Option<String>);
+pub(crate) type Refused = (Refusal, Option<Transfer>, Option<String>);
 
-/// The checks before any byte moves.
-async fn admit(app: &App, transfer_id: &str, headers: &HeaderMap) -> Result<Transfer, Refused> {
+/// The checks before any byte moves (also before a sandbox query runs).
+pub(crate) async fn admit(
+    app: &App,
+    transfer_id: &str,
+    headers: &HeaderMap,
+) -> Result<Transfer, Refused> {
     let unauthorized = |code, reason: &str| {
         (
             Refusal::new(StatusCode::UNAUTHORIZED, code, reason),

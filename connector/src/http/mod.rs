@@ -53,6 +53,18 @@ fn dsp_routes() -> Router<Arc<App>> {
         .route("/transfers/{pid}/suspension", post(tp::suspension))
 }
 
+/// The sandbox query endpoint of `Sandbox-QUERY` transfers (cargo feature `sandbox`; none
+/// without it).
+fn sandbox_query_routes() -> Router<Arc<App>> {
+    let router = Router::new();
+    #[cfg(feature = "sandbox")]
+    let router = router.route(
+        "/data/{transfer}/query",
+        post(crate::dataplane::query::query),
+    );
+    router
+}
+
 /// The public listener's router.
 pub fn dsp_app(app: Arc<App>) -> Router {
     Router::new()
@@ -67,6 +79,7 @@ pub fn dsp_app(app: Arc<App>) -> Router {
             "/data/{transfer}/files/{*path}",
             get(crate::dataplane::serve::folder_file),
         )
+        .merge(sandbox_query_routes())
         .route("/health", get(well_known::health))
         .route("/ready", get(well_known::ready))
         .layer(middleware::from_fn_with_state(app.clone(), observe))

@@ -14,6 +14,10 @@
 //! history.answered()   // the figure an ODRL `count` constraint is checked against
 //! ```
 //!
+//! The connector reaches it through the transfer type `Sandbox-QUERY`
+//! ([`crate::transfer::sandbox`], [`crate::dataplane::query`]); [`SandboxSpec`] and the
+//! per-agreement records are kept by the `store` module.
+//!
 //! # What is protected, and how
 //!
 //! - **Identifying columns** (named by the provider) can never be grouped on, filtered on or
@@ -87,11 +91,13 @@ mod constraint;
 mod engine;
 mod error;
 mod executor;
+mod explain;
 mod history;
 mod policy;
 mod request;
 mod schema;
 mod source;
+mod store;
 
 pub use answer::{
     Answer, AnswerGroup, MeasureValue, QueryLogRecord, QueryOutcome, RowCountBucket, Scalar,
@@ -100,6 +106,7 @@ pub use check::{CheckedQuery, check_request};
 pub use constraint::FilterSet;
 pub use error::{ColumnUse, DifferencingRefusal, IDENTIFYING_PRINCIPLES, SandboxError};
 pub use executor::{DEFAULT_MIN_GROUP_SIZE, Sandbox, SandboxConfig};
+pub use explain::explain;
 pub use history::{HISTORY_VERSION, HistoryEntry, QueryHistory};
 pub use policy::ColumnPolicy;
 pub use request::{
@@ -108,6 +115,10 @@ pub use request::{
 };
 pub use schema::{ColumnKind, SourceSchema};
 pub use source::{CsvSource, ParquetSource, PostgresSource, SandboxSource};
+pub use store::{
+    QUERY_LOG, SANDBOX_HISTORY, SANDBOX_SPEC, SandboxQueryEntry, SandboxSpec, history_key, log_key,
+    query_log, read_history, read_spec, spec_key,
+};
 
 /// The query engine used for file sources, for benchmarks that compare against it directly.
 pub use datafusion;

@@ -56,7 +56,9 @@ impl Transfers {
                     ),
                 )
             })?;
-        if start.format != TransferFormat::HttpDataPull {
+        if start.format != TransferFormat::HttpDataPull
+            && start.format.direction() != super::format::Direction::Query
+        {
             return Err(DspFailure::rejected(
                 "unsupported_format",
                 "only HttpData-PULL transfers can be started by this connector yet",
@@ -111,7 +113,10 @@ impl Transfers {
             received: Vec::new(),
             deleted_ms: None,
             preparing: false,
-            manual_fetch: start.manual_fetch || !self.settings.dataplane.fetch_automatically,
+            // A query transfer has nothing to fetch: its address is for `connector query`.
+            manual_fetch: start.manual_fetch
+                || !self.settings.dataplane.fetch_automatically
+                || start.format.direction() == super::format::Direction::Query,
             termination: None,
             tck,
             tck_step: 0,

@@ -115,6 +115,10 @@ pub fn decide(
     let mut world = WorldState::at(now);
     world.agreement_start = Some(agreement.start);
     world.use_count = Some(use_number.saturating_sub(1));
+    if t.format.direction() == super::format::Direction::Query {
+        // The sandbox applies the agreement's k to every answer.
+        world.aggregation_k = Some(super::sandbox::min_group_size(&agreement.policy));
+    }
     world.recipient = RecipientAttributes {
         participant_type: t.counterparty.participant_type.clone(),
         ags: t.counterparty.ags.clone(),

@@ -42,17 +42,30 @@ pub enum TransferFormat {
     /// provider sends the data there with the digest.
     #[serde(rename = "HttpData-PUSH")]
     HttpDataPush,
+    /// `Sandbox-QUERY` (cargo feature `sandbox`): the start message carries the provider's
+    /// query endpoint and a token; the consumer sends aggregation requests, the provider
+    /// answers with aggregates only (see [`crate::transfer::sandbox`]).
+    #[cfg(feature = "sandbox")]
+    #[serde(rename = "Sandbox-QUERY")]
+    SandboxQuery,
 }
 
 impl TransferFormat {
     /// Every format, in the order the catalog lists them.
+    #[cfg(not(feature = "sandbox"))]
     pub const ALL: [TransferFormat; 2] = [Self::HttpDataPull, Self::HttpDataPush];
+    /// Every format, in the order the catalog lists them.
+    #[cfg(feature = "sandbox")]
+    pub const ALL: [TransferFormat; 3] =
+        [Self::HttpDataPull, Self::HttpDataPush, Self::SandboxQuery];
 
     /// The name on the wire.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::HttpDataPull => "HttpData-PULL",
             Self::HttpDataPush => "HttpData-PUSH",
+            #[cfg(feature = "sandbox")]
+            Self::SandboxQuery => "Sandbox-QUERY",
         }
     }
 
@@ -66,6 +79,8 @@ impl TransferFormat {
         match self {
             Self::HttpDataPull => Direction::Pull,
             Self::HttpDataPush => Direction::Push,
+            #[cfg(feature = "sandbox")]
+            Self::SandboxQuery => Direction::Query,
         }
     }
 

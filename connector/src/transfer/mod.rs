@@ -7,7 +7,9 @@
 //!   consumer side (`consumer`), operators' steps (`local`), what delivered or undeliverable
 //!   messages mean (`delivery`), and enforcement of the agreement at every access and while
 //!   data moves ([`enforce`]);
-//! - [`tck`]: scripted behaviour for the TCK scenarios (TCK mode only).
+//! - [`tck`]: scripted behaviour for the TCK scenarios (TCK mode only);
+//! - [`sandbox`]: the transfer type `Sandbox-QUERY` (aggregate-only access to personal-adjacent
+//!   datasets).
 //!
 //! As with negotiations, every handler runs under the process's lock, checks the message
 //! against the state machine before changing anything, and writes the new state together with
@@ -22,6 +24,7 @@ pub mod format;
 mod local;
 mod provider;
 pub mod record;
+pub mod sandbox;
 pub mod service;
 pub mod state;
 pub mod tck;

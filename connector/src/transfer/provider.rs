@@ -3,7 +3,7 @@
 
 use serde_json::json;
 
-use super::format::{HTTP_ENDPOINT_TYPE, TransferFormat};
+use super::format::{Direction, HTTP_ENDPOINT_TYPE, TransferFormat};
 use super::record::{FileInfo, Transfer, Usage};
 use super::service::{Transfers, keys};
 use super::state::{MessageKind, TRANSFER};
@@ -48,7 +48,7 @@ impl Transfers {
                 ),
             )
         })?;
-        if format != TransferFormat::HttpDataPull {
+        if format != TransferFormat::HttpDataPull && format.direction() != Direction::Query {
             return Err(DspFailure::rejected(
                 "unsupported_format",
                 format!(
@@ -88,6 +88,8 @@ impl Transfers {
                     ),
                 )
             })?;
+        // Personal-adjacent data only through the sandbox (GW-6), never raw.
+        super::sandbox::check_format(&self.assets, &agreement.dataset_id, format)?;
         let id = new_urn();
         let now = now_ms();
         let negotiation_purpose = self
@@ -187,7 +189,11 @@ impl Transfers {
         if !t.preparing {
             return Ok(());
         }
-        let described = self.describe_data(&t.dataset_id).await;
+        let described = if t.format.direction() == Direction::Query {
+            Ok(Vec::new()) // queries read the source when they run
+        } else {
+            self.describe_data(&t.dataset_id).await
+        };
         let _guard = self.locks.lock(id).await;
         let Some(mut t) = self.get(id)? else {
             return Ok(());
@@ -320,7 +326,11 @@ impl Transfers {
             &t.counterparty.id,
             self.settings.dataplane.token_lifetime_secs,
         );
-        let address = self.pull_address(t, &secret, expires_ms);
+        let address = if t.format.direction() == Direction::Query {
+            super::sandbox::query_address(&self.settings.data_base_url, &t.id, &secret, expires_ms)
+        } else {
+            self.pull_address(t, &secret, expires_ms)
+        };
         t.step(MessageKind::Start, Role::Provider, Vec::new())?;
         let body = TransferStartMessage {
             provider_pid: t.id.clone(),
