@@ -2,8 +2,9 @@
 //! and two real `connector` binaries over TLS: a pending request is a clear state until
 //! `broker participants approve`; `connector join --wait` returns once approved; with the
 //! broker down, negotiation between members still works point to point and publication
-//! retries (also across a restart of the connector) until the broker is back; a revoked
-//! member's new negotiations fail with a clear reason.
+//! retries (also across a restart of the connector) until the broker is back, and a transfer
+//! under the agreement made meanwhile completes point to point with its digest verified; a
+//! revoked member's new negotiations fail with a clear reason.
 
 mod federation_support;
 
@@ -14,6 +15,18 @@ use federation_support::*;
 use tests::broker::{BrokerOptions, TestBroker};
 use tests::harness::binaries::connector_binary;
 use tests::harness::{ConnectorOptions, TestConnector, TestEnv};
+
+/// Percent-encodes a path segment.
+fn encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federation_operator_approval_broker_outage_and_revocation() {
@@ -102,13 +115,15 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
     );
     wait_member(&consumer).await;
 
-    // Published while the broker is up.
-    offer(
-        &provider,
-        "mobilitaetsdaten-verkehrsplanung",
-        traffic_asset(),
-    )
-    .await;
+    // Published while the broker is up; the dataset is a real file of the provider.
+    let data: Vec<u8> = (0..3 * 1024 * 1024 + 5)
+        .map(|i: u32| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
+    let data_file = env.dir.join("verkehr-2024.csv");
+    std::fs::write(&data_file, &data).expect("data file");
+    let mut traffic = traffic_asset();
+    traffic["source"]["file"] = data_file.display().to_string().into();
+    offer(&provider, "mobilitaetsdaten-verkehrsplanung", traffic).await;
     wait_federation(&provider, "published", 15, |v| {
         v["publication"]["datasets"] == 1
     })
@@ -152,6 +167,39 @@ async fn federation_operator_approval_broker_outage_and_revocation() {
         waiting["register"]["summary"]["consumer"] == consumer.did.as_str(),
         "{waiting}"
     );
+    // … and data moves under the new agreement, point to point, verified (HttpData-PULL,
+    // SHA-256 of the provider's file checked by the consumer).
+    let (status, t) = consumer
+        .post(
+            "/api/v1/transfers",
+            &serde_json::json!({"agreement_id": agreement_id}),
+        )
+        .await;
+    assert_eq!(status, 201, "transfer with the broker down: {t}");
+    let transfer_id = t["id"].as_str().expect("id").to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let t = loop {
+        let (_, t) = consumer
+            .get(&format!("/api/v1/transfers/{}", encode(&transfer_id)))
+            .await;
+        if t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null() {
+            break t;
+        }
+        assert!(
+            t["state"] != "TERMINATED" && Instant::now() < deadline,
+            "the transfer did not complete with the broker down: {t}\n{}",
+            consumer.log_tail()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let sha256 = {
+        use sha2::Digest;
+        hex::encode(sha2::Sha256::digest(&data))
+    };
+    assert_eq!(t["received"][0]["sha256"], sha256.as_str(), "{t}");
+    let stored = std::fs::read(t["received"][0]["stored_at"].as_str().expect("stored"))
+        .expect("stored file");
+    assert!(stored == data, "the stored file equals the provider's");
     // A restart of the connector keeps the pending publication.
     assert!(provider.terminate(), "provider stopped");
     provider.spawn().await;
