@@ -96,6 +96,10 @@ pub enum Command {
     Audit(super::transfers::AuditCommand),
     /// Print the management API's OpenAPI document.
     Openapi,
+    /// Ask a sandbox for aggregates through a started Sandbox-QUERY transfer: groups of at
+    /// least k records, and how many were suppressed (feature `sandbox`).
+    #[cfg(feature = "sandbox")]
+    Query(super::query::QueryArgs),
 }
 
 /// `connector init`.

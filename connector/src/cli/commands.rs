@@ -97,6 +97,8 @@ pub async fn run(cli: Cli) -> Result<(), CliError> {
         Command::Transfer(a) => super::transfers::start(&api, json_out, a).await,
         Command::Transfers(c) => super::transfers::transfers(&api, json_out, c).await,
         Command::Fetch(a) => super::transfers::fetch(&api, json_out, a).await,
+        #[cfg(feature = "sandbox")]
+        Command::Query(a) => super::query::query(&api, json_out, a).await,
         Command::Audit(c) => super::transfers::audit(&config, json_out, c),
         Command::Openapi => {
             println!("{}", api.get_text("/api/v1/openapi.json").await?);

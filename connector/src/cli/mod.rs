@@ -7,6 +7,8 @@ pub mod client;
 mod commands;
 mod federation;
 pub mod output;
+#[cfg(feature = "sandbox")]
+pub mod query;
 pub mod transfers;
 
 pub use args::Cli;

@@ -28,6 +28,10 @@ pub struct TransferArgs {
     /// Do not pull at once; fetch later with `connector fetch --transfer ID`.
     #[arg(long)]
     pub manual: bool,
+    /// The transfer type (default HttpData-PULL; Sandbox-QUERY for sandbox access, then ask
+    /// with `connector query`).
+    #[arg(long)]
+    pub format: Option<String>,
 }
 
 /// `connector fetch`.
@@ -141,7 +145,7 @@ pub async fn start(
         .post(
             "/api/v1/transfers",
             &json!({"agreement_id": a.agreement, "purpose": a.purpose, "connector": a.connector,
-                    "manual_fetch": a.manual}),
+                    "manual_fetch": a.manual, "format": a.format}),
         )
         .await?;
     print(json_out, &t, || {

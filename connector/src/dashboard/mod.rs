@@ -15,7 +15,8 @@
 //!   page is shown;
 //! - [`transfers`]: running transfers with their progress, then finished ones;
 //! - [`audit`]: the audit log's hash chain checked on display, and its latest entries;
-//! - [`key_terms`]: an ODRL policy as short German lines; [`markdown`]: contract texts as HTML.
+//! - [`key_terms`]: an ODRL policy as short German lines; [`markdown`]: contract texts as HTML;
+//! - `sandbox` (feature `sandbox`): the sandbox queries per agreement (`/dashboard/sandbox`).
 
 pub mod agreements;
 pub mod audit;
@@ -25,6 +26,8 @@ pub mod key_terms;
 pub mod markdown;
 pub mod negotiations;
 pub mod overview;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 pub mod session;
 pub mod transfers;
 
@@ -91,6 +94,14 @@ impl Nav {
     }
 }
 
+/// The sandbox queries page (cargo feature `sandbox`; none without it).
+fn sandbox_routes() -> Router<Dashboard> {
+    let router = Router::new();
+    #[cfg(feature = "sandbox")]
+    let router = router.route("/dashboard/sandbox", get(sandbox::page));
+    router
+}
+
 /// The dashboard's routes (state included), to be merged into the management router.
 pub fn router(app: Arc<App>) -> Router {
     let port = app.config.management.listen.port();
@@ -128,6 +139,7 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/dashboard/agreements/{id}", get(agreements::show))
         .route("/dashboard/transfers", get(transfers::list))
         .route("/dashboard/audit", get(audit::page))
+        .merge(sandbox_routes())
         .route(
             "/dashboard/{*rest}",
             get(error::not_found).post(error::not_found),

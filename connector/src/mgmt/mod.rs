@@ -6,6 +6,8 @@ pub mod assets;
 pub mod error;
 pub mod negotiations;
 pub mod offers;
+#[cfg(feature = "sandbox")]
+pub mod query;
 pub mod remote;
 pub mod tck;
 pub mod transfers;
@@ -112,7 +114,11 @@ pub struct ApiDoc;
 
 /// `GET /api/v1/openapi.json`.
 pub async fn openapi() -> Response {
-    let json = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    #[cfg_attr(not(feature = "sandbox"), allow(unused_mut))]
+    let mut doc = ApiDoc::openapi();
+    #[cfg(feature = "sandbox")]
+    doc.merge(<query::SandboxApiDoc as OpenApi>::openapi());
+    let json = doc.to_pretty_json().unwrap_or_default();
     ([(header::CONTENT_TYPE, "application/json")], json).into_response()
 }
 
@@ -154,6 +160,20 @@ async fn require_token(State(app): State<Arc<App>>, request: Request, next: Next
         return ApiError::Unauthorized.into_response();
     }
     next.run(request).await
+}
+
+/// Sandbox access (cargo feature `sandbox`; none without it).
+fn sandbox_routes() -> Router<Arc<App>> {
+    let router = Router::new();
+    #[cfg(feature = "sandbox")]
+    let router = router
+        .route(
+            "/assets/{id}/sandbox",
+            get(query::get_spec).put(query::put_spec),
+        )
+        .route("/transfers/{id}/query", post(query::query))
+        .route("/sandbox/queries", get(query::queries));
+    router
 }
 
 /// The management listener's router.
@@ -223,6 +243,7 @@ pub fn management_app(app: Arc<App>) -> Router {
             "/federation/unpublish",
             post(crate::federation::mgmt::unpublish),
         )
+        .merge(sandbox_routes())
         .route_layer(middleware::from_fn_with_state(app.clone(), require_token));
     let mut router = Router::new()
         .nest("/api/v1", api)

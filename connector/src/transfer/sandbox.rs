@@ -146,6 +146,33 @@ mod tests {
     }
 
     #[test]
+    fn personal_adjacent_datasets_list_only_sandbox_access() {
+        let mut asset = crate::assets::Asset {
+            id: "a".into(),
+            title: "t".into(),
+            description: String::new(),
+            keywords: Vec::new(),
+            themes: Vec::new(),
+            ags: None,
+            license: None,
+            publisher: None,
+            personal_adjacent: false,
+            source: crate::assets::AssetSource::None,
+            origin: None,
+            created_ms: 0,
+            updated_ms: 0,
+        };
+        assert_eq!(catalog_formats(&asset), crate::assets::FORMATS.to_vec());
+        asset.personal_adjacent = true;
+        let expected: Vec<&str> = if cfg!(feature = "sandbox") {
+            vec!["Sandbox-QUERY"]
+        } else {
+            Vec::new()
+        };
+        assert_eq!(catalog_formats(&asset), expected);
+    }
+
+    #[test]
     fn k_is_the_largest_lower_bound_or_the_default() {
         let gteq = r#"{"leftOperand": "https://w3id.org/gemeinwohl-datenraum/ns#aggregationThreshold",
                        "operator": "gteq", "rightOperand": 10}"#;
