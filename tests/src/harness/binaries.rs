@@ -26,7 +26,9 @@ pub fn target_dir() -> PathBuf {
         .expect("target directory")
 }
 
-fn build(package: &str, bin: &str) {
+/// Builds the binary; returns the executable's own path when the build was asked to report
+/// it (see below).
+fn build(package: &str, bin: &str) -> Option<PathBuf> {
     let profile = profile_dir();
     let profile_name = profile
         .file_name()
@@ -36,6 +38,19 @@ fn build(package: &str, bin: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", package, "--bin", bin]);
+    let sandbox = cfg!(feature = "sandbox") && package == "connector";
+    if sandbox {
+        // The sandbox tests need the connector that serves Sandbox-QUERY. Its executable is
+        // taken from cargo's report (`target/<profile>/deps/connector-<hash>`, unique to the
+        // feature set): `target/<profile>/connector` may be relinked meanwhile by a build
+        // without the feature.
+        cmd.args([
+            "--features",
+            "sandbox",
+            "--message-format=json-render-diagnostics",
+        ]);
+        cmd.stdout(std::process::Stdio::piped());
+    }
     match profile_name.as_str() {
         "debug" => {}
         "release" => {
@@ -46,11 +61,27 @@ fn build(package: &str, bin: &str) {
         }
     }
     cmd.env("CARGO_TARGET_DIR", target_dir());
+    if sandbox {
+        let out = cmd.output().expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "cargo build -p {package} --bin {bin} --features sandbox failed"
+        );
+        return String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|line| {
+                let v: serde_json::Value = serde_json::from_str(line).ok()?;
+                (v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
+                    .then(|| v["executable"].as_str().map(PathBuf::from))
+                    .flatten()
+            });
+    }
     let status = cmd.status().expect("run cargo build");
     assert!(
         status.success(),
         "cargo build -p {package} --bin {bin} failed"
     );
+    None
 }
 
 /// The path of a workspace binary, built (or confirmed up to date) once per test process.
@@ -65,8 +96,7 @@ pub fn binary(package: &'static str, bin: &'static str) -> PathBuf {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry((package, bin))
         .or_insert_with(|| {
-            build(package, bin);
-            let path = profile_dir().join(bin);
+            let path = build(package, bin).unwrap_or_else(|| profile_dir().join(bin));
             assert!(path.exists(), "{} missing after the build", path.display());
             path
         })
