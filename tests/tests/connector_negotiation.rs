@@ -18,6 +18,26 @@ fn template(name: &str) -> String {
     .expect("template file")
 }
 
+/// The mobility template as a manual-approval variant with its own id and title (requests
+/// wait for the provider's operator).
+fn manual_mobility_template(id: &str) -> String {
+    let base = template("mobilitaetsdaten-verkehrsplanung");
+    let manual = base
+        .replacen(
+            "id = \"mobilitaetsdaten-verkehrsplanung\"",
+            &format!("id = \"{id}\""),
+            1,
+        )
+        .replacen("approval = \"automatic\"", "approval = \"manual\"", 1)
+        .replacen(
+            "title = \"Mobilitätsdaten für die Verkehrsplanung",
+            "title = \"Mobilitätsdaten mit Freigabe",
+            1,
+        );
+    assert_ne!(manual, base);
+    manual
+}
+
 /// Adds a template, an asset and an offer to `provider`; returns the offer.
 async fn offer(
     provider: &TestConnector,
@@ -244,28 +264,38 @@ async fn connector_manual_approval_waits_for_the_operator() {
     let env = TestEnv::new("connector_negotiation_manual");
     let provider = TestConnector::start(&env, ConnectorOptions::company("gesundheitsamt")).await;
     let consumer = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
-    let asset = json!({"id": "schuleingangsuntersuchungen", "title": "Schuleingangsuntersuchungen 2019–2024",
-        "themes": ["HEAL", "EDUC"], "ags": "09162000", "personal_adjacent": true});
-    offer(
-        &provider,
-        "sandbox-schul-und-gesundheitsdaten",
-        asset,
-        Value::Null,
-    )
-    .await;
+    // A manual-approval template on an ordinary dataset (personal-adjacent datasets are
+    // offered only for sandbox access, which needs the `sandbox` feature).
+    let (status, t) = provider
+        .post_text(
+            "/api/v1/templates",
+            &manual_mobility_template("mobilitaetsdaten-mit-freigabe"),
+            "text/markdown",
+        )
+        .await;
+    assert_eq!(status, 201, "{t}");
+    let (status, a) = provider.post("/api/v1/assets", &traffic_asset()).await;
+    assert_eq!(status, 201, "{a}");
+    let (status, o) = provider
+        .post(
+            "/api/v1/offers",
+            &json!({"asset_id": a["id"], "template_id": t["id"], "template_version": t["version"]}),
+        )
+        .await;
+    assert_eq!(status, 201, "{o}");
 
     let first = negotiate(
         &consumer,
         &provider,
-        "schuleingangsuntersuchungen",
-        "gwd:Schulentwicklungsplanung",
+        "verkehrszaehlung-2024",
+        "gwd:Verkehrsplanung",
     )
     .await;
     let second = negotiate(
         &consumer,
         &provider,
-        "schuleingangsuntersuchungen",
-        "gwd:Schulentwicklungsplanung",
+        "verkehrszaehlung-2024",
+        "gwd:Verkehrsplanung",
     )
     .await;
     // Both wait on the provider; nothing is agreed without the operator.
@@ -378,4 +408,187 @@ async fn connector_offers_are_visible_only_to_the_participants_their_policy_admi
         e["message"].as_str().is_some_and(|m| m.contains("404")),
         "{e}"
     );
+}
+
+/// The provider's operator counter-offers with another template; the consumer accepts it.
+/// The agreement both sides sign and store names the counter-offer's template, parameters and
+/// text, not the published offer's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_a_counter_offer_from_another_template_is_what_the_agreement_names() {
+    const PUBLISHED: &str = "mobilitaetsdaten-verkehrsplanung-mit-freigabe";
+    const COUNTER_TEMPLATE: &str = "mobilitaetsdaten-verkehrsplanung";
+    let env = TestEnv::new("connector_negotiation_counter_template");
+    let provider = TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
+    let consumer = TestConnector::start(&env, ConnectorOptions::municipality("musterstadt")).await;
+    // Published under a manual-approval variant of the mobility template (its own id and
+    // title), so that the request waits for the provider's operator.
+    let base = template(COUNTER_TEMPLATE);
+    let manual = manual_mobility_template(PUBLISHED);
+    for text in [&manual, &base] {
+        let (status, t) = provider
+            .post_text("/api/v1/templates", text, "text/markdown")
+            .await;
+        assert_eq!(status, 201, "{t}");
+    }
+    let (status, a) = provider.post("/api/v1/assets", &traffic_asset()).await;
+    assert_eq!(status, 201, "{a}");
+    let (status, published) = provider
+        .post(
+            "/api/v1/offers",
+            &json!({"asset_id": a["id"], "template_id": PUBLISHED, "template_version": "1.0.0"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{published}");
+
+    let id = negotiate(
+        &consumer,
+        &provider,
+        "verkehrszaehlung-2024",
+        "gwd:Verkehrsplanung",
+    )
+    .await;
+    let waiting = loop {
+        let (_, list) = provider.get("/api/v1/negotiations?waiting=true").await;
+        if let Some(n) = list.as_array().and_then(|l| l.first()) {
+            break n.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let pid = waiting["id"].as_str().expect("id").to_owned();
+
+    // A provider's counter-offer without a template is refused, naming the field.
+    let (status, e) = provider
+        .post(
+            &format!("/api/v1/negotiations/{pid}/counter"),
+            &json!({"offer": {"permission": [{"action": "use"}]}}),
+        )
+        .await;
+    assert_eq!(status, 400, "{e}");
+    assert!(e.to_string().contains("template_id"), "{e}");
+
+    // The counter-offer through the CLI: another template, another parameter value.
+    let (ok, out, err) = provider.cli(&[
+        "negotiations",
+        "counter",
+        &pid,
+        "--template",
+        COUNTER_TEMPLATE,
+        "--template-version",
+        "1.0.0",
+        "--param",
+        "abrufe=50",
+    ]);
+    assert!(ok, "{out}{err}");
+
+    // The consumer sees the counter-offer's text (its hash checked on arrival) and decides.
+    let n = loop {
+        let (_, n) = consumer.get(&format!("/api/v1/negotiations/{id}")).await;
+        if n["waiting"] == "offer_decision" {
+            break n;
+        }
+        assert_ne!(n["state"], "TERMINATED", "{n}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let offered = n["offers"]
+        .as_array()
+        .and_then(|o| o.last())
+        .expect("offer")
+        .clone();
+    assert_eq!(offered["by"], "provider");
+    assert_eq!(offered["contract"]["template_id"], COUNTER_TEMPLATE);
+    let counter_text = offered["contract"]["markdown"]
+        .as_str()
+        .expect("the counter-offer's text")
+        .to_owned();
+    assert_eq!(n["contract_markdown"], counter_text.as_str());
+    assert_ne!(
+        offered["contract"]["sha256"], published["contract_sha256"],
+        "another template, another text"
+    );
+    let (status, n) = consumer
+        .post(&format!("/api/v1/negotiations/{id}/accept"), &json!({}))
+        .await;
+    assert_eq!(status, 200, "{n}");
+
+    // The operator's own counter-offer needs no second approval: both sides finalize.
+    consumer.wait_state(&id, "FINALIZED", 30).await;
+    provider.wait_state(&pid, "FINALIZED", 30).await;
+    let counter_sha = hex::encode(sha2::Sha256::digest(counter_text.as_bytes()));
+    let (_, mine) = consumer.get("/api/v1/agreements").await;
+    let (_, theirs) = provider.get("/api/v1/agreements").await;
+    for (side, record, other) in [
+        ("consumer", &mine[0], &theirs[0]),
+        ("provider", &theirs[0], &mine[0]),
+    ] {
+        assert_eq!(record["id"], other["id"], "{side}");
+        assert_eq!(record["fully_signed"], true, "{side}: {record}");
+        assert_eq!(
+            record["contract_markdown"],
+            counter_text.as_str(),
+            "{side} stores the counter-offer's text"
+        );
+        assert_eq!(record["contract_sha256"], counter_sha.as_str(), "{side}");
+        let signed = SignedAgreement::from_dsp_json(&record["agreement"]).expect("agreement");
+        signed
+            .verify(&provider.public_key(), &consumer.public_key())
+            .expect("both signatures verify");
+        let named = &signed.agreement.contract;
+        assert_eq!(named.template_id, COUNTER_TEMPLATE, "{side}");
+        assert_eq!(named.template_version, "1.0.0", "{side}");
+        assert_eq!(named.contract_sha256, counter_sha, "{side}");
+        assert_eq!(
+            named.parameters.get("abrufe").map(String::as_str),
+            Some("50"),
+            "{side}"
+        );
+        // The terms are the counter-offer's (at most 50 uses), not the published ones (100).
+        let permission = record["agreement"]["permission"].to_string();
+        assert!(
+            permission.contains("50") && !permission.contains("100"),
+            "{side}: {permission}"
+        );
+    }
+    let r = env
+        .http
+        .get(format!(
+            "https://localhost:{}/api/v1/agreements/{}/contract",
+            provider.management_port,
+            theirs[0]["id"].as_str().expect("id")
+        ))
+        .bearer_auth(&provider.token)
+        .send()
+        .await
+        .expect("contract");
+    assert_eq!(r.text().await.expect("text"), counter_text);
+}
+
+/// A consumer recomputes the hash of the contract text an offer carries and refuses an offer
+/// whose text does not match it (here the test plays the provider, in TCK mode).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connector_consumer_refuses_an_offer_whose_text_does_not_match_its_hash() {
+    use tests::harness::tck::ConsumerScenario;
+    const TEXT: &str = "https://w3id.org/gemeinwohl-datenraum/ns#contractText";
+    const SHA: &str = "https://w3id.org/gemeinwohl-datenraum/ns#contractSha256";
+    let s = ConsumerScenario::start("connector_negotiation_offer_text", "CN_C_01_01").await;
+    let text = "# Vertrag\n\n§ 1 Gegenstand: Verkehrszählung.\n";
+    let mut bad = s.offer_message();
+    bad["offer"][TEXT] = text.into();
+    bad["offer"][SHA] = hex::encode(sha2::Sha256::digest(b"# Ein anderer Text\n")).into();
+    let (status, err) = s.send("offers", &bad).await;
+    assert_eq!(status, 400, "{err}");
+    assert_eq!(err["@type"], "ContractNegotiationError", "{err}");
+    assert!(err.to_string().contains("is not the SHA-256"), "{err}");
+    assert_eq!(s.state().await, "REQUESTED");
+
+    let mut good = s.offer_message();
+    good["offer"][TEXT] = text.into();
+    good["offer"][SHA] = hex::encode(sha2::Sha256::digest(text.as_bytes())).into();
+    let (status, body) = s.send("offers", &good).await;
+    assert_eq!(status, 200, "{body}");
+    s.expect("ContractNegotiationEventMessage", "events").await;
+    let (_, n) = s
+        .connector
+        .get(&format!("/api/v1/negotiations/{}", s.consumer_pid))
+        .await;
+    assert_eq!(n["contract_markdown"], text, "{n}");
 }

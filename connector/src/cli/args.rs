@@ -338,13 +338,23 @@ pub enum NegotiationsCommand {
         /// The negotiation id.
         id: String,
     },
-    /// Propose other terms (an ODRL policy as JSON file).
+    /// Propose other terms: a consumer an ODRL policy (JSON file), a provider a stored
+    /// template with parameters (its German contract text goes with the offer).
     Counter {
         /// The negotiation id.
         id: String,
-        /// The policy file.
-        #[arg(long)]
-        offer: PathBuf,
+        /// Consumer: the policy file.
+        #[arg(long, conflicts_with = "template", required_unless_present = "template")]
+        offer: Option<PathBuf>,
+        /// Provider: the template's id.
+        #[arg(long, requires = "template_version")]
+        template: Option<String>,
+        /// Provider: the template's version.
+        #[arg(long = "template-version")]
+        template_version: Option<String>,
+        /// Provider: a parameter value NAME=VALUE (repeatable).
+        #[arg(long = "param", value_parser = parse_param, requires = "template")]
+        params: Vec<(String, String)>,
     },
     /// Terminate a negotiation.
     Terminate {

@@ -487,14 +487,31 @@ async fn negotiations(
                 .await?
         }
         NegotiationsCommand::Accept { id } => api.post(&one(&id, "accept"), &json!({})).await?,
-        NegotiationsCommand::Counter { id, offer } => {
-            let policy: Value = serde_json::from_str(
-                &std::fs::read_to_string(&offer)
-                    .map_err(|e| CliError::Input(format!("reading {}: {e}", offer.display())))?,
-            )
-            .map_err(|e| CliError::Input(format!("{} is not JSON: {e}", offer.display())))?;
-            api.post(&one(&id, "counter"), &json!({"offer": policy}))
-                .await?
+        NegotiationsCommand::Counter {
+            id,
+            offer,
+            template,
+            template_version,
+            params,
+        } => {
+            let body = match (offer, template) {
+                (Some(offer), _) => {
+                    let policy: Value =
+                        serde_json::from_str(&std::fs::read_to_string(&offer).map_err(|e| {
+                            CliError::Input(format!("reading {}: {e}", offer.display()))
+                        })?)
+                        .map_err(|e| {
+                            CliError::Input(format!("{} is not JSON: {e}", offer.display()))
+                        })?;
+                    json!({"offer": policy})
+                }
+                (None, template) => {
+                    let parameters: BTreeMap<String, String> = params.into_iter().collect();
+                    json!({"template_id": template, "template_version": template_version,
+                           "parameters": parameters})
+                }
+            };
+            api.post(&one(&id, "counter"), &body).await?
         }
         NegotiationsCommand::Terminate { id, reasons } => {
             api.post(&one(&id, "terminate"), &json!({"reasons": reasons}))

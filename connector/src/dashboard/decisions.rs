@@ -12,12 +12,11 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use contracts::template::Template as ContractTemplate;
-use serde_json::Value;
 
 use super::error::PageError;
 use super::session::{AuthSession, FormFields, read_checked_form};
 use super::{Dashboard, path_segment};
-use crate::negotiation::OperatorDecision;
+use crate::negotiation::{OperatorDecision, TemplateCounter};
 
 /// The longest reason accepted (as in the JSON API).
 pub const MAX_REASON_CHARS: usize = 2000;
@@ -103,13 +102,14 @@ pub async fn reject(
     .await
 }
 
-/// The ODRL policy of a counter-offer: the chosen stored template rendered with the form's
-/// parameter values (`param.<name>`; empty fields take the template's default).
+/// The counter-offer the form asks for: the chosen stored template with the form's parameter
+/// values (`param.<name>`; empty fields take the template's default), checked by rendering it
+/// here so that errors name the form's fields in German.
 pub fn counter_policy(
     dashboard: &Dashboard,
     id: &str,
     form: &FormFields,
-) -> Result<Value, PageError> {
+) -> Result<TemplateCounter, PageError> {
     let app = &dashboard.app;
     let template_id = form
         .get("vorlage_id")
@@ -154,7 +154,7 @@ pub fn counter_policy(
             params.insert(name.to_owned(), value.to_owned());
         }
     }
-    let contract = template.render(&params, app.terms.charta()).map_err(|e| {
+    template.render(&params, app.terms.charta()).map_err(|e| {
         PageError::invalid(
             "Parameter",
             e.0.iter()
@@ -163,12 +163,11 @@ pub fn counter_policy(
                 .join(" "),
         )
     })?;
-    let mut policy = contract.offer.to_dsp_json();
-    if let Value::Object(m) = &mut policy {
-        m.remove("@context");
-        m.remove("target");
-    }
-    Ok(policy)
+    Ok(TemplateCounter {
+        template_id: template_id.to_owned(),
+        template_version: version.to_owned(),
+        parameters: params,
+    })
 }
 
 /// `POST /dashboard/negotiations/{id}/counter`.
@@ -180,11 +179,11 @@ pub async fn counter(
     body: Body,
 ) -> Result<Response, PageError> {
     let form = read_checked_form(&session, &headers, body).await?;
-    let policy = counter_policy(&dashboard, &id, &form)?;
+    let choice = counter_policy(&dashboard, &id, &form)?;
     decide(
         &dashboard,
         &id,
-        OperatorDecision::Counter(policy),
+        OperatorDecision::CounterWithTemplate(choice),
         "gegenangebot",
     )
     .await

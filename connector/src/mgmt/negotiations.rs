@@ -1,6 +1,7 @@
 //! `/api/v1/negotiations`, `/api/v1/agreements`, `/api/v1/outbox`: watching negotiations,
 //! deciding on them, and the agreements they produced.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
@@ -14,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::error::{ApiError, json_body};
 use crate::app::App;
-use crate::negotiation::{Negotiation, OperatorDecision};
+use crate::negotiation::{Negotiation, OperatorDecision, TemplateCounter};
 use crate::outbox::OutboxEntry;
 
 /// Filters for listing negotiations.
@@ -87,12 +88,72 @@ pub struct ReasonsInput {
     pub reasons: Vec<String>,
 }
 
-/// Terms for a counter-offer.
+/// Terms for a counter-offer: a consumer gives an ODRL policy, a provider a stored template
+/// (its rendered German text goes with the offer, and the agreement names it).
 #[derive(Debug, Clone, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CounterInput {
-    /// The ODRL policy (DSP JSON); `@type`, `target` and (for providers) `@id` are filled in.
-    pub offer: Value,
+    /// Consumer: the ODRL policy (DSP JSON); `@type` and `target` are filled in.
+    #[serde(default)]
+    pub offer: Option<Value>,
+    /// Provider: the template the counter-offer is made from.
+    #[serde(default)]
+    pub template_id: Option<String>,
+    /// Provider: its version.
+    #[serde(default)]
+    pub template_version: Option<String>,
+    /// Provider: parameter values; absent ones take the template's defaults.
+    #[serde(default)]
+    pub parameters: BTreeMap<String, String>,
+}
+
+impl CounterInput {
+    /// The decision this input asks for; the error names the field.
+    fn decision(self) -> Result<OperatorDecision, ApiError> {
+        match (self.offer, self.template_id) {
+            (Some(_), Some(_)) => Err(ApiError::invalid(
+                "template_id",
+                "give either offer (consumer) or template_id (provider), not both",
+            )),
+            (Some(offer), None) => {
+                if !offer.is_object() {
+                    return Err(ApiError::invalid("offer", "must be an ODRL policy object"));
+                }
+                if self.template_version.is_some() || !self.parameters.is_empty() {
+                    return Err(ApiError::invalid(
+                        "template_version",
+                        "template_version and parameters go with template_id",
+                    ));
+                }
+                Ok(OperatorDecision::Counter(offer))
+            }
+            (None, Some(template_id)) => {
+                let template_version = self.template_version.ok_or_else(|| {
+                    ApiError::invalid("template_version", "required with template_id")
+                })?;
+                if self.parameters.len() > 100
+                    || self
+                        .parameters
+                        .iter()
+                        .any(|(k, v)| k.len() > 200 || v.len() > 1000)
+                {
+                    return Err(ApiError::invalid(
+                        "parameters",
+                        "at most 100 parameters, names up to 200 and values up to 1000 characters",
+                    ));
+                }
+                Ok(OperatorDecision::CounterWithTemplate(TemplateCounter {
+                    template_id,
+                    template_version,
+                    parameters: self.parameters,
+                }))
+            }
+            (None, None) => Err(ApiError::invalid(
+                "offer",
+                "missing: give offer (an ODRL policy, consumer) or template_id and template_version (provider)",
+            )),
+        }
+    }
 }
 
 async fn decide(
@@ -148,7 +209,7 @@ pub async fn accept(
     decide(&app, &id, OperatorDecision::Accept).await
 }
 
-/// Either side: propose other terms.
+/// Propose other terms: a consumer an ODRL policy, a provider a stored template.
 #[utoipa::path(post, path = "/api/v1/negotiations/{id}/counter", tag = "negotiations", request_body = CounterInput,
     responses((status = 200, body = Negotiation), (status = 400), (status = 404), (status = 409)), security(("bearer" = [])))]
 pub async fn counter(
@@ -159,10 +220,7 @@ pub async fn counter(
 ) -> Result<Json<Negotiation>, ApiError> {
     let input: CounterInput =
         json_body(&headers, body, app.config.management.max_body_bytes).await?;
-    if !input.offer.is_object() {
-        return Err(ApiError::invalid("offer", "must be an ODRL policy object"));
-    }
-    decide(&app, &id, OperatorDecision::Counter(input.offer)).await
+    decide(&app, &id, input.decision()?).await
 }
 
 /// Either side: terminate (only where DSP 2025-1 lets this side terminate).

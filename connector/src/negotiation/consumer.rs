@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use super::contract::ContractText;
 use super::record::{Counterparty, Negotiation, Waiting};
 use super::service::{DspFailure, Negotiations};
 use super::state::{MessageKind, NEGOTIATION};
@@ -82,6 +83,16 @@ fn from_script(step: ConsumerStep, n: &Negotiation) -> ConsumerAction {
     }
 }
 
+/// Splits a provider's offer into its ODRL policy and the contract text sent with it (hash
+/// recomputed; a mismatch refuses the message).
+fn offer_and_contract(offer: &Value) -> Result<(Value, Option<ContractText>), DspFailure> {
+    let contract = ContractText::read(offer)
+        .map_err(|reason| DspFailure::rejected("contract_text_mismatch", reason))?;
+    let mut policy = offer.clone();
+    ContractText::detach(&mut policy);
+    Ok((policy, contract))
+}
+
 fn script(n: &Negotiation) -> Option<ConsumerScript> {
     match n.tck {
         Some(TckScript::Consumer(s)) => Some(s),
@@ -139,7 +150,11 @@ impl Negotiations {
             updated_ms: now,
         };
         crate::metrics::record_transition("consumer", "REQUESTED");
-        n.push_offer(Role::Consumer, policy);
+        let published = match (&start.contract_markdown, &start.contract_sha256) {
+            (Some(text), Some(sha)) => Some(ContractText::published(text.clone(), sha.clone())),
+            _ => None,
+        };
+        n.push_offer(Role::Consumer, policy, published);
         let mut body = ContractRequestMessage {
             consumer_pid: id.clone(),
             provider_pid: None,
@@ -264,7 +279,9 @@ impl Negotiations {
         };
         crate::metrics::record_transition("consumer", "OFFERED");
         n.remember(digest.to_owned());
-        n.push_offer(Role::Provider, msg.offer.json.clone());
+        let (policy, contract) = offer_and_contract(&msg.offer.json)?;
+        n.show_contract(contract.as_ref());
+        n.push_offer(Role::Provider, policy, contract);
         let ack = n.to_dsp();
         let mut batch = WriteBatch::new();
         batch.put_raw(index, id.into_bytes());
@@ -288,6 +305,7 @@ impl Negotiations {
         }
         let consumer_pid = msg.consumer_pid.clone().unwrap_or_default();
         self.check_message_pids(&mut n, &msg.provider_pid, &consumer_pid)?;
+        let (policy, contract) = offer_and_contract(&msg.offer.json)?;
         n.step(MessageKind::Offer, Role::Provider)?;
         n.remember(digest.to_owned());
         n.counterparty.learn(caller);
@@ -297,12 +315,17 @@ impl Negotiations {
             .rev()
             .find(|s| s.by == Role::Consumer)
             .map(|s| s.policy.clone());
-        n.push_offer(Role::Provider, msg.offer.json.clone());
+        n.show_contract(contract.as_ref());
+        n.push_offer(Role::Provider, policy, contract);
         let action = match script(&n) {
             Some(s) => from_script(s.on_offer, &n),
             None => match ours {
-                // The provider offers what we asked for: accept.
-                Some(ours) if self.terms.same_terms(&ours, &msg.offer.json).is_ok() => {
+                // The provider offers what we asked for, with the text published for it:
+                // accept. Another text is for an operator to read first.
+                Some(ours)
+                    if self.terms.same_terms(&ours, &msg.offer.json).is_ok()
+                        && self.same_text_as_published(&n) =>
+                {
                     ConsumerAction::Accept
                 }
                 _ => ConsumerAction::Wait,
@@ -339,6 +362,13 @@ impl Negotiations {
         n.remember(digest.to_owned());
         n.counterparty.learn(caller);
         n.waiting = None;
+        if !caller.tck {
+            // The agreement is about the accepted offer's text (checked above).
+            let agreed = n.agreed_contract().cloned();
+            if agreed.is_some() {
+                n.show_contract(agreed.as_ref());
+            }
+        }
         n.agreement = Some(msg.agreement.json.clone());
         n.register_summary = msg.register_summary.clone();
         let action = match script(&n) {
@@ -394,13 +424,28 @@ impl Negotiations {
                     ))
                 })?;
         }
-        if let Some(sha) = &n.contract_sha256
-            && &a.contract.contract_sha256 != sha
-        {
-            return Err(refuse(format!(
-                "the agreement names contract text {} but the offer published {sha}",
-                a.contract.contract_sha256
-            )));
+        match (n.agreed_contract(), n.last_offer()) {
+            // The text of the offer accepted (or published, for an agreed request), whose hash
+            // was recomputed when it arrived.
+            (Some(text), _) => text.check_named_by(&a.contract).map_err(refuse)?,
+            (None, Some(step)) if step.by == Role::Provider => {
+                if !a.contract.contract_sha256.is_empty() {
+                    return Err(refuse(format!(
+                        "the agreement names contract text {} but the accepted offer carried no contract text",
+                        a.contract.contract_sha256
+                    )));
+                }
+            }
+            _ => {
+                if let Some(sha) = &n.contract_sha256
+                    && &a.contract.contract_sha256 != sha
+                {
+                    return Err(refuse(format!(
+                        "the agreement names contract text {} but the offer published {sha}",
+                        a.contract.contract_sha256
+                    )));
+                }
+            }
         }
         let key = caller
             .key
@@ -443,7 +488,11 @@ impl Negotiations {
                 let offer = MessageOffer::parse_with_target(&policy, "offer")?;
                 n.step(MessageKind::Request, Role::Consumer)?;
                 n.waiting = None;
-                n.push_offer(Role::Consumer, policy);
+                n.push_offer(Role::Consumer, policy, None);
+                // A request is agreed only on the published terms: their text is on the
+                // table again.
+                let published = n.agreed_contract().cloned();
+                n.show_contract(published.as_ref());
                 let mut body = ContractRequestMessage {
                     consumer_pid: n.id.clone(),
                     provider_pid: Some(provider_pid.clone()),
@@ -518,6 +567,18 @@ impl Negotiations {
                 tracing::warn!(negotiation = %n.id, %reason, "the register summary is not signed");
                 None
             }
+        }
+    }
+
+    /// Whether the provider's latest offer comes with the text the negotiation started from
+    /// (or with none, when none was published).
+    fn same_text_as_published(&self, n: &Negotiation) -> bool {
+        let published = n.offers.first().and_then(|s| s.contract.as_ref());
+        let offered = n.last_offer().and_then(|s| s.contract.as_ref());
+        match (published, offered) {
+            (Some(p), Some(o)) => p.sha256.eq_ignore_ascii_case(&o.sha256),
+            (None, _) => true,
+            (Some(_), None) => false,
         }
     }
 

@@ -6,6 +6,7 @@ use super::record::{Evaluation, Negotiation, Waiting};
 use super::service::Negotiations;
 use super::tck::{ProviderStep, TckScript};
 use crate::assets::{ApprovalMode, Offer};
+use crate::process::Role;
 use crate::terms::RequestFacts;
 use crate::trust::Caller;
 
@@ -82,13 +83,26 @@ impl Negotiations {
         }
         match trigger {
             Trigger::Verified => ProviderAction::Finalize,
-            Trigger::Accepted => self.evaluate_and_decide(n, offer, caller),
+            Trigger::Accepted => match n.last_offer() {
+                // The consumer accepted the provider's own offer: those terms are evaluated;
+                // an offer an operator made is approved already.
+                Some(step) if step.by == Role::Provider => {
+                    let (policy, by_operator) = (step.policy.clone(), step.by_operator);
+                    let approval = if by_operator {
+                        ApprovalMode::Automatic
+                    } else {
+                        offer.approval
+                    };
+                    self.evaluate_and_decide(n, &policy, approval, caller)
+                }
+                _ => self.evaluate_and_decide(n, &offer.policy, offer.approval, caller),
+            },
             Trigger::Request | Trigger::CounterRequest => {
                 let Some(request) = n.last_offer().map(|s| s.policy.clone()) else {
-                    return self.evaluate_and_decide(n, offer, caller);
+                    return self.evaluate_and_decide(n, &offer.policy, offer.approval, caller);
                 };
                 match self.terms.same_terms(&offer.message_json(), &request) {
-                    Ok(()) => self.evaluate_and_decide(n, offer, caller),
+                    Ok(()) => self.evaluate_and_decide(n, &offer.policy, offer.approval, caller),
                     Err(diff) if n.provider_counter_offers == 0 => {
                         tracing::info!(negotiation = %n.id, difference = %diff, "request differs from the offer; counter-offering the published terms");
                         ProviderAction::Offer
@@ -107,10 +121,13 @@ impl Negotiations {
         }
     }
 
+    /// Evaluates `policy` for the caller; agrees, waits for approval (`approval` manual) or
+    /// terminates with the evaluation's reasons.
     fn evaluate_and_decide(
         &self,
         n: &mut Negotiation,
-        offer: &Offer,
+        policy: &serde_json::Value,
+        approval: ApprovalMode,
         caller: &Caller,
     ) -> ProviderAction {
         let facts = RequestFacts {
@@ -119,7 +136,7 @@ impl Negotiations {
             purpose: n.purpose.as_deref(),
             now: chrono::Utc::now(),
         };
-        let evaluation = match self.terms.evaluate(&offer.policy, &facts) {
+        let evaluation = match self.terms.evaluate(policy, &facts) {
             Ok(e) => e,
             Err(e) => Evaluation {
                 permitted: false,
@@ -140,7 +157,7 @@ impl Negotiations {
                 code: "policy_denied".into(),
                 reasons,
             }
-        } else if offer.approval == ApprovalMode::Manual {
+        } else if approval == ApprovalMode::Manual {
             ProviderAction::AwaitApproval
         } else {
             ProviderAction::Agree

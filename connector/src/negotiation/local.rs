@@ -1,9 +1,12 @@
 //! What an operator can do with a negotiation through the management API: approve or reject
 //! a request waiting for approval, counter-offer, accept an offer, terminate.
 
+use std::collections::BTreeMap;
+
 use serde_json::Value;
 
 use super::consumer::ConsumerAction;
+use super::contract::ContractText;
 use super::decision::ProviderAction;
 use super::record::{Negotiation, Waiting};
 use super::service::{DspFailure, Negotiations};
@@ -17,13 +20,27 @@ pub enum OperatorDecision {
     Approve,
     /// Provider: refuse it (terminate with the reasons given).
     Reject(Vec<String>),
-    /// Either side: propose other terms (an ODRL policy; `@id`, `@type` and `target` are
-    /// filled in).
+    /// Consumer: propose other terms (an ODRL policy; `@id`, `@type` and `target` are filled
+    /// in). A provider counters with [`OperatorDecision::CounterWithTemplate`].
     Counter(Value),
+    /// Provider: counter-offer the terms of a stored template rendered with these parameter
+    /// values; the offer carries the rendered German text, which the agreement then names.
+    CounterWithTemplate(TemplateCounter),
     /// Consumer: accept the provider's offer.
     Accept,
     /// Either side: terminate with the reasons given.
     Terminate(Vec<String>),
+}
+
+/// A provider's counter-offer made from a stored template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateCounter {
+    /// The template's id.
+    pub template_id: String,
+    /// Its version.
+    pub template_version: String,
+    /// Parameter values (canonical text form); absent ones take the template's defaults.
+    pub parameters: BTreeMap<String, String>,
 }
 
 /// Why an operator's decision cannot be carried out.
@@ -107,17 +124,18 @@ impl Negotiations {
                 );
                 self.send_termination(&mut batch, &mut n, "rejected".into(), reasons)?;
             }
-            (Role::Provider, OperatorDecision::Counter(policy)) => {
-                let policy = crate::assets::message_offer(
-                    &policy,
-                    &crate::process::new_urn(),
-                    &n.dataset_id,
-                );
-                self.terms
-                    .policy(&policy)
-                    .map_err(|e| DecisionError::Invalid(format!("offer: {e}")))?;
+            (Role::Provider, OperatorDecision::Counter(_)) => {
+                return Err(DecisionError::Invalid(
+                    "offer: a provider's counter-offer is made from a stored template, so that it carries its German contract text and the agreement names it: give template_id, template_version and parameters instead".into(),
+                ));
+            }
+            (Role::Provider, OperatorDecision::CounterWithTemplate(choice)) => {
+                let (policy, contract) = self.render_counter(&n, &choice)?;
                 n.waiting = None;
-                self.send_offer(&mut batch, &mut n, policy)?;
+                self.send_offer(&mut batch, &mut n, policy, Some(contract))?;
+                if let Some(step) = n.offers.last_mut() {
+                    step.by_operator = true;
+                }
             }
             (Role::Consumer, OperatorDecision::Accept) => {
                 self.act_as_consumer(&mut batch, &mut n, ConsumerAction::Accept)?;
@@ -162,6 +180,8 @@ impl Negotiations {
                         OperatorDecision::Reject(_) => "reject",
                         OperatorDecision::Accept => "accept",
                         OperatorDecision::Counter(_) => "counter",
+                        OperatorDecision::CounterWithTemplate(_) =>
+                            "a counter-offer from a template",
                         OperatorDecision::Terminate(_) => "terminate",
                     },
                     role.as_str()
@@ -170,5 +190,58 @@ impl Negotiations {
         }
         self.commit(batch, &n)?;
         Ok(n)
+    }
+}
+
+impl Negotiations {
+    /// Renders a provider's counter-offer from a stored template: the ODRL offer for the
+    /// negotiation's dataset and the contract text that goes with it.
+    fn render_counter(
+        &self,
+        n: &Negotiation,
+        choice: &TemplateCounter,
+    ) -> Result<(Value, ContractText), DecisionError> {
+        let record = self
+            .assets
+            .template(&choice.template_id, &choice.template_version)?
+            .ok_or_else(|| {
+                DecisionError::Invalid(format!(
+                    "template_id: no template {} version {} is stored",
+                    choice.template_id, choice.template_version
+                ))
+            })?;
+        let template = contracts::template::Template::parse(&record.source).map_err(|e| {
+            DecisionError::Invalid(format!(
+                "template_id: the stored template {} does not read: {e}",
+                record.id
+            ))
+        })?;
+        if let Some(asset) = self.assets.asset(&n.dataset_id)?
+            && asset.personal_adjacent
+            && !template.personal_adjacent
+        {
+            return Err(DecisionError::Invalid(
+                "template_id: the dataset is personal-adjacent: use a template for personal-adjacent data (sandbox access, Charta GW-6/7)".into(),
+            ));
+        }
+        let rendered = template
+            .render(&choice.parameters, self.terms.charta())
+            .map_err(|e| DecisionError::Invalid(format!("parameters: {e}")))?;
+        let policy = crate::assets::message_offer(
+            &rendered.offer.to_dsp_json(),
+            &crate::process::new_urn(),
+            &n.dataset_id,
+        );
+        self.terms
+            .policy(&policy)
+            .map_err(|e| DecisionError::Invalid(format!("template_id: the rendered offer: {e}")))?;
+        let contract = ContractText {
+            template_id: Some(record.id),
+            template_version: Some(record.version),
+            parameters: Some(rendered.parameters),
+            markdown: rendered.markdown,
+            sha256: rendered.sha256,
+        };
+        Ok((policy, contract))
     }
 }

@@ -2,6 +2,7 @@
 //!
 //! - [`state`]: the state machine as a table;
 //! - [`record`]: the stored negotiation and agreement;
+//! - [`contract`]: the contract text that travels with each offer and binds the agreement;
 //! - [`Negotiations`]: the service — incoming messages on the provider side (`provider`) and
 //!   the consumer side (`consumer`), the provider's decisions (`decision`), operators'
 //!   decisions (`local`), and what delivered or undeliverable messages mean (`delivery`);
@@ -14,6 +15,7 @@
 
 mod audit;
 mod consumer;
+pub mod contract;
 mod decision;
 mod delivery;
 mod local;
@@ -24,7 +26,8 @@ pub mod state;
 pub mod tck;
 
 pub use consumer::{ConsumerAction, PURPOSE_MEMBER, StartNegotiation};
+pub use contract::ContractText;
 pub use decision::ProviderAction;
-pub use local::{DecisionError, OperatorDecision};
+pub use local::{DecisionError, OperatorDecision, TemplateCounter};
 pub use record::{AgreementRecord, Negotiation};
 pub use service::{DspFailure, NegotiationSettings, Negotiations, message_digest};

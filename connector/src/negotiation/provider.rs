@@ -3,6 +3,7 @@
 use contracts::agreement::AgreementTerms;
 use serde_json::Value;
 
+use super::contract::ContractText;
 use super::decision::{ProviderAction, Trigger};
 use super::record::{AgreementRecord, Counterparty, Negotiation, TerminatedBy};
 use super::service::{DspFailure, Negotiations};
@@ -121,7 +122,11 @@ impl Negotiations {
         };
         crate::metrics::record_transition("provider", "REQUESTED");
         n.remember(digest.to_owned());
-        n.push_offer(Role::Consumer, msg.offer.json.clone());
+        n.push_offer(
+            Role::Consumer,
+            msg.offer.json.clone(),
+            Some(ContractText::of_offer(&offer)),
+        );
         let ack = n.to_dsp();
         let action = self.decide(&mut n, &offer, caller, Trigger::Request);
         let mut batch = WriteBatch::new();
@@ -155,11 +160,13 @@ impl Negotiations {
         n.step(MessageKind::Request, Role::Consumer)?;
         n.remember(digest.to_owned());
         n.counterparty.learn(caller);
-        n.push_offer(Role::Consumer, msg.offer.json.clone());
+        n.push_offer(Role::Consumer, msg.offer.json.clone(), None);
         if purpose.is_some() {
             n.purpose = purpose;
         }
         let offer = self.offer_of(&n)?;
+        // A request is agreed only on the published terms: their text is on the table again.
+        n.show_contract(Some(&ContractText::of_offer(&offer)));
         let action = self.decide(&mut n, &offer, caller, Trigger::CounterRequest);
         let mut batch = self.superseding_batch(&n, false)?;
         self.act_as_provider(&mut batch, &mut n, &offer, action)?;
@@ -435,9 +442,19 @@ impl Negotiations {
         let consumer_pid = n.consumer_pid.clone().unwrap_or_default();
         match action {
             ProviderAction::Wait | ProviderAction::AwaitApproval => {}
-            ProviderAction::Offer => self.send_offer(batch, n, offer.message_json())?,
+            ProviderAction::Offer => self.send_offer(
+                batch,
+                n,
+                offer.message_json(),
+                Some(ContractText::of_offer(offer)),
+            )?,
             ProviderAction::OfferThenTerminate => {
-                self.send_offer(batch, n, offer.message_json())?;
+                self.send_offer(
+                    batch,
+                    n,
+                    offer.message_json(),
+                    Some(ContractText::of_offer(offer)),
+                )?;
                 self.send_termination(
                     batch,
                     n,
@@ -449,7 +466,9 @@ impl Negotiations {
                 )?;
             }
             ProviderAction::Agree => match self.conclude(n, offer) {
-                Ok(agreement) => {
+                Ok((agreement, contract)) => {
+                    // The agreement is about this text: it is the one the records keep.
+                    n.show_contract(contract.as_ref());
                     n.step(MessageKind::Agreement, Role::Provider)?;
                     n.waiting = None;
                     let register_summary = if n.counterparty.tck {
@@ -510,18 +529,26 @@ impl Negotiations {
         Ok(())
     }
 
-    /// Sends an offer (provider side).
+    /// Sends an offer (provider side) with its contract text, which the consumer sees and
+    /// which the agreement will name if the consumer accepts.
     pub(super) fn send_offer(
         &self,
         batch: &mut WriteBatch,
         n: &mut Negotiation,
-        policy: Value,
+        mut policy: Value,
+        contract: Option<ContractText>,
     ) -> Result<(), DspFailure> {
         let consumer_pid = n.consumer_pid.clone().unwrap_or_default();
-        let offer = MessageOffer::parse_with_target(&policy, "offer")?;
+        ContractText::detach(&mut policy);
+        let mut sent = policy.clone();
+        if let Some(c) = &contract {
+            c.attach(&mut sent);
+        }
+        let offer = MessageOffer::parse_with_target(&sent, "offer")?;
         n.step(MessageKind::Offer, Role::Provider)?;
         n.provider_counter_offers += 1;
-        n.push_offer(Role::Provider, policy);
+        n.show_contract(contract.as_ref());
+        n.push_offer(Role::Provider, policy, contract);
         let body = ContractOfferMessage {
             provider_pid: n.id.clone(),
             consumer_pid: Some(consumer_pid.clone()),
@@ -580,8 +607,18 @@ impl Negotiations {
         Ok(())
     }
 
-    /// Builds and signs the agreement for the latest terms.
-    fn conclude(&self, n: &Negotiation, offer: &Offer) -> Result<Value, String> {
+    /// Builds and signs the agreement for the latest terms; returns it with the contract text
+    /// it names: the text of the provider's offer the consumer accepted, or, for an agreed
+    /// request, the published offer's.
+    fn conclude(
+        &self,
+        n: &Negotiation,
+        offer: &Offer,
+    ) -> Result<(Value, Option<ContractText>), String> {
+        let contract = match n.last_offer() {
+            Some(step) if step.by == Role::Provider => step.contract.clone(),
+            _ => Some(ContractText::of_offer(offer)),
+        };
         let ours = offer.message_json();
         let request = n
             .offers
@@ -599,7 +636,10 @@ impl Negotiations {
             signed_at: now,
             start: now,
             end: None,
-            contract: crate::terms::contract_reference(offer),
+            contract: contract
+                .as_ref()
+                .map(ContractText::reference)
+                .unwrap_or_default(),
         };
         // The latest consumer request must carry the offered terms, except when the consumer
         // accepted the provider's own (counter-)offer: then those terms are agreed.
@@ -610,7 +650,7 @@ impl Negotiations {
         };
         self.terms
             .conclude(&ours, &request, terms, &self.identity.key)
-            .map(|signed| signed.to_dsp_json())
+            .map(|signed| (signed.to_dsp_json(), contract))
             .map_err(|e| e.to_string())
     }
 

@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::contract::ContractText;
 use super::state::{MessageKind, NEGOTIATION};
 use super::tck::TckScript;
 use crate::dsp::negotiation::{ContractNegotiation, NegotiationState};
@@ -53,8 +54,15 @@ impl Counterparty {
 pub struct OfferStep {
     /// Who proposed it.
     pub by: Role,
-    /// The ODRL policy as sent (DSP JSON, with target).
+    /// The ODRL policy as sent (DSP JSON, with target, without the contract members).
     pub policy: Value,
+    /// The contract text that came with it (provider's offers; the consumer's initial request
+    /// records the text its catalog offer published).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contract: Option<ContractText>,
+    /// Provider: an operator made this offer (accepting it needs no further approval).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub by_operator: bool,
     /// When.
     pub at_ms: i64,
 }
@@ -144,7 +152,8 @@ pub struct Negotiation {
     pub purpose: Option<String>,
     /// Offers and requests exchanged, oldest first.
     pub offers: Vec<OfferStep>,
-    /// The German contract text the negotiation is about (Markdown), when known.
+    /// The German contract text the negotiation is about (Markdown), when known: the text of
+    /// the offer on the table, and once agreed, the agreement's.
     pub contract_markdown: Option<String>,
     /// Its SHA-256.
     pub contract_sha256: Option<String>,
@@ -247,16 +256,36 @@ impl Negotiation {
         self.offers.last()
     }
 
-    /// Records an offer or request.
-    pub fn push_offer(&mut self, by: Role, policy: Value) {
+    /// Records an offer or request, with the contract text that came with it.
+    pub fn push_offer(&mut self, by: Role, policy: Value, contract: Option<ContractText>) {
         if self.offers.len() >= MAX_HISTORY {
-            self.offers.remove(0);
+            // Keep the first step: it holds the published contract text.
+            self.offers.remove(1.min(self.offers.len() - 1));
         }
         self.offers.push(OfferStep {
             by,
             policy,
+            contract,
+            by_operator: false,
             at_ms: now_ms(),
         });
+    }
+
+    /// The contract text an agreement concluded now is about: the provider's latest offer's
+    /// when that offer is the latest step (the consumer accepts it), otherwise the text the
+    /// negotiation started from (a request is agreed only on the published terms). `None`
+    /// when not known.
+    pub fn agreed_contract(&self) -> Option<&ContractText> {
+        match self.offers.last() {
+            Some(s) if s.by == Role::Provider => s.contract.as_ref(),
+            _ => self.offers.first().and_then(|s| s.contract.as_ref()),
+        }
+    }
+
+    /// Shows `contract` as the text the negotiation is about now.
+    pub fn show_contract(&mut self, contract: Option<&ContractText>) {
+        self.contract_markdown = contract.map(|c| c.markdown.clone());
+        self.contract_sha256 = contract.map(|c| c.sha256.clone());
     }
 
     /// Terminates with reasons (the caller has checked the transition).
