@@ -45,6 +45,7 @@ async fn transfer_revocation_of_the_consumer_stops_its_running_pull_and_new_nego
             )
         },
         Some(&consumer_settings),
+        None,
     )
     .await;
 

@@ -19,9 +19,9 @@ use crate::store::{Store, StoreError, StoreExt, WriteBatch, keys};
 use crate::terms::Terms;
 use crate::trust::Caller;
 
-/// The transfer formats every dataset is distributed in. `HttpData-PUSH` is not served yet (a
-/// request for it is refused with a clear reason), so the catalog does not advertise it.
-pub const FORMATS: [&str; 1] = ["HttpData-PULL"];
+/// The transfer formats every dataset is distributed in (`HttpData-PUSH` sends datasets that
+/// are one file; for a folder the provider terminates a push with that reason).
+pub const FORMATS: [&str; 2] = ["HttpData-PULL", "HttpData-PUSH"];
 
 /// The EU data theme vocabulary.
 pub const THEME_BASE: &str = "http://publications.europa.eu/resource/authority/data-theme/";

@@ -36,6 +36,10 @@ pub struct DataPlaneConfig {
     /// transfer waits for `connector fetch --transfer ID`.
     #[serde(default = "yes")]
     pub fetch_automatically: bool,
+    /// Development and tests only: accept `HttpData-PUSH` endpoints on loopback and private
+    /// addresses (and plain `http` to loopback). Off: only public `https` endpoints.
+    #[serde(default)]
+    pub allow_local_push_endpoints: bool,
 }
 
 impl Default for DataPlaneConfig {
@@ -48,6 +52,7 @@ impl Default for DataPlaneConfig {
             max_attempts: default_attempts(),
             block_kib: default_block_kib(),
             fetch_automatically: true,
+            allow_local_push_endpoints: false,
         }
     }
 }

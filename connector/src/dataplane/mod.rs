@@ -10,6 +10,8 @@
 //! - [`registry`]: the running transfers, each with a cancellation token for its streams;
 //! - [`serve`]: the provider's data endpoint (`GET /data/{transfer}`), every request checked;
 //! - [`pull`]: the consumer's download (resume, digest check, atomic rename);
+//! - [`push`]: the provider's upload to a consumer's endpoint (`HttpData-PUSH`), endpoint checks;
+//! - [`receive`]: the consumer's receiving end of a push (digest check, atomic rename);
 //! - `query` (feature `sandbox`): the provider's sandbox query endpoint
 //!   (`POST /data/{transfer}/query`), behind the same checks.
 //!
@@ -21,9 +23,11 @@
 pub mod config;
 pub mod digest;
 pub mod pull;
+pub mod push;
 #[cfg(feature = "sandbox")]
 pub mod query;
 pub mod range;
+pub mod receive;
 pub mod registry;
 pub mod serve;
 pub mod source;
@@ -33,5 +37,7 @@ pub use config::DataPlaneConfig;
 pub use digest::{file_digest, parse_repr_digest, repr_digest};
 pub use pull::{PullError, PullOutcome, pull_to_file};
 pub use registry::{LiveProgress, Registry};
-pub use source::{Source, SourceError, file_name_for, list_folder, resolve, safe_relative_path};
+pub use source::{
+    Source, SourceError, describe_http, file_name_for, list_folder, resolve, safe_relative_path,
+};
 pub use token::CALLER_HEADER;

@@ -595,5 +595,15 @@ async fn proxy(
     let mut response = Response::new(Body::from_stream(stream));
     *response.status_mut() = status;
     response.headers_mut().extend(out);
+    // The digest the provider took while preparing (`dataplane::describe_http`).
+    if let Some(d) = t
+        .files
+        .first()
+        .and_then(|f| f.sha256.as_deref())
+        .and_then(super::repr_digest)
+        && let Ok(v) = HeaderValue::from_str(&d)
+    {
+        response.headers_mut().insert("repr-digest", v);
+    }
     Ok(response)
 }

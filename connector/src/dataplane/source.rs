@@ -130,6 +130,63 @@ pub fn resolve(asset: &Asset, config: &Config) -> Result<Source, SourceError> {
     }
 }
 
+/// Size and SHA-256 (hex) of what an internal HTTP source serves now, read once in full
+/// (streamed: memory stays flat) with its configured credentials.
+///
+/// Why a separate read: a proxied response must carry its digest in its headers, before the
+/// body, and an upstream that sends `Content-Length` but no digest gives no way to know it
+/// up front. So the provider reads the source once while preparing the transfer and
+/// announces size and digest in the start message (and as `Repr-Digest` on the data
+/// response); the consumer verifies the bytes it receives against them. An upstream that
+/// changed between the two reads is detected by the consumer as a digest mismatch, never
+/// stored as if it were the described data. The cost is one extra read of the source per
+/// transfer. Errors name neither the URL nor the credentials (they are for operators'
+/// logs, and the consumer only ever sees [`SourceError::public_reason`]).
+pub async fn describe_http(
+    client: &reqwest::Client,
+    url: &str,
+    authorization: Option<&Secret>,
+    max_bytes: u64,
+) -> Result<(u64, String), SourceError> {
+    use futures_util::StreamExt;
+    use sha2::Digest;
+    let mut request = client.get(url);
+    if let Some(a) = authorization {
+        request = request.header(reqwest::header::AUTHORIZATION, a.expose());
+    }
+    let response = request.send().await.map_err(|e| {
+        SourceError::Unreadable(format!(
+            "internal HTTP source unreachable: {}",
+            e.without_url()
+        ))
+    })?;
+    if !response.status().is_success() {
+        return Err(SourceError::Unreadable(format!(
+            "internal HTTP source answered {}",
+            response.status()
+        )));
+    }
+    let mut hasher = sha2::Sha256::new();
+    let mut size = 0u64;
+    let mut body = response.bytes_stream();
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| {
+            SourceError::Unreadable(format!(
+                "internal HTTP source broke off after {size} bytes: {}",
+                e.without_url()
+            ))
+        })?;
+        size += chunk.len() as u64;
+        if size > max_bytes {
+            return Err(SourceError::Unreadable(format!(
+                "internal HTTP source serves more than dataplane.max_transfer_bytes ({max_bytes})"
+            )));
+        }
+        hasher.update(&chunk);
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
 /// The regular files below `root`, as (relative `/`-separated path, absolute path, size),
 /// sorted by path. Symbolic links are skipped, so nothing outside the folder is served.
 pub fn list_folder(root: &Path) -> Result<Vec<(String, PathBuf, u64)>, SourceError> {

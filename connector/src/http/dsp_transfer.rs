@@ -159,3 +159,61 @@ pub async fn suspension(
 ) -> Result<StatusCode, DspError> {
     step(app, pid, headers, body, MessageKind::Suspension).await
 }
+
+/// `PUT /data/push/{transfer}` (consumer, `HttpData-PUSH`): the provider sends the data,
+/// with the one-time bearer token this connector put into its request and
+/// `Repr-Digest: sha-256=:…:`. Stored atomically once the digest matches; 201 with size and
+/// digest. Not a DSP message: the body is streamed, never buffered.
+pub async fn push_receive(
+    State(app): State<Arc<App>>,
+    Path(transfer): Path<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    use crate::dataplane::receive::ReceiveError;
+    use crate::transfer::push::PushRefusal;
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let result = app
+        .transfers
+        .receive_push(
+            &transfer,
+            header("authorization"),
+            header("repr-digest"),
+            body.into_data_stream(),
+        )
+        .await;
+    match result {
+        Ok(file) => (
+            StatusCode::CREATED,
+            Json(serde_json::json!({"size": file.size, "sha256": file.sha256})),
+        )
+            .into_response(),
+        Err(e) => {
+            let (status, code) = match &e {
+                PushRefusal::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_transfer"),
+                PushRefusal::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
+                PushRefusal::Conflict(_) | PushRefusal::Body(ReceiveError::Stopped) => {
+                    (StatusCode::CONFLICT, "not_running")
+                }
+                PushRefusal::Body(ReceiveError::TooLarge(_)) => {
+                    (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+                }
+                PushRefusal::Body(ReceiveError::Io(_)) | PushRefusal::Internal(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+                }
+                PushRefusal::Body(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
+            };
+            tracing::info!(%transfer, error = %e, "push refused");
+            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+                "the data cannot be stored right now".to_owned()
+            } else {
+                e.to_string()
+            };
+            (
+                status,
+                Json(serde_json::json!({"code": code, "message": message})),
+            )
+                .into_response()
+        }
+    }
+}

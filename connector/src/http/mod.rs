@@ -76,6 +76,10 @@ pub fn dsp_app(app: Arc<App>) -> Router {
         .route("/.well-known/did.json", get(well_known::did_document))
         .route("/data/{transfer}", get(crate::dataplane::serve::data))
         .route(
+            "/data/push/{transfer}",
+            axum::routing::put(dsp_transfer::push_receive),
+        )
+        .route(
             "/data/{transfer}/files/{*path}",
             get(crate::dataplane::serve::folder_file),
         )

@@ -103,6 +103,8 @@ pub async fn transfer_request(
             purpose: None,
             provider_address: Some(trigger.connector_address),
             manual_fetch: true,
+            push_endpoint: None,
+            push_token: None,
         })
         .await
         .map_err(|e| ApiError::invalid("<body>", e.to_string()))?;

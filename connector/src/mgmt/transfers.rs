@@ -58,6 +58,13 @@ pub struct StartBody {
     /// Wait for `connector fetch` instead of pulling at once.
     #[serde(default)]
     pub manual_fetch: bool,
+    /// `HttpData-PUSH` only: an external HTTPS endpoint to receive the data instead of this
+    /// connector's own receiving endpoint.
+    #[serde(default)]
+    pub push_endpoint: Option<String>,
+    /// `HttpData-PUSH` to an external endpoint: the bearer token the provider presents there.
+    #[serde(default)]
+    pub push_token: Option<String>,
 }
 
 /// Start a transfer under an agreement (consumer side).
@@ -87,6 +94,8 @@ pub async fn start(
             purpose: b.purpose,
             provider_address: b.connector,
             manual_fetch: b.manual_fetch,
+            push_endpoint: b.push_endpoint,
+            push_token: b.push_token,
         })
         .await
         .map_err(failure)?;

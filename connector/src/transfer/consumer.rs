@@ -38,6 +38,11 @@ pub struct StartTransfer {
     pub provider_address: Option<String>,
     /// Wait for `connector fetch` instead of pulling as soon as the provider starts.
     pub manual_fetch: bool,
+    /// Push: an external endpoint the provider sends to instead of this connector's own
+    /// receiving endpoint (`<public URL>/data/push/{transfer}`).
+    pub push_endpoint: Option<String>,
+    /// Push to an external endpoint: the bearer token the provider presents there.
+    pub push_token: Option<String>,
 }
 
 impl Transfers {
@@ -58,6 +63,7 @@ impl Transfers {
             })?;
         if start.format != TransferFormat::HttpDataPull
             && start.format.direction() != super::format::Direction::Query
+            && start.format.direction() != super::format::Direction::Push
         {
             return Err(DspFailure::rejected(
                 "unsupported_format",
@@ -126,11 +132,18 @@ impl Transfers {
             updated_ms: now,
         };
         crate::metrics::record_transition("consumer", "REQUESTED");
+        let data_address = if start.format.direction() == super::format::Direction::Push {
+            let (address, target) = self.push_address(&id, &start);
+            t.push = Some(target);
+            Some(address)
+        } else {
+            None
+        };
         let mut body = TransferRequestMessage {
             consumer_pid: id.clone(),
             agreement_id: agreement.id.clone(),
             format: start.format.as_str().into(),
-            data_address: None,
+            data_address,
             callback_address: self.identity.dsp_base_url.clone(),
         }
         .to_json();
@@ -200,7 +213,10 @@ impl Transfers {
                     }];
                     t.progress.total = Some(size);
                 }
-            } else if was == TransferState::Requested && !t.counterparty.tck {
+            } else if was == TransferState::Requested
+                && !t.counterparty.tck
+                && t.format.direction() != super::format::Direction::Push
+            {
                 return Err(DspFailure::rejected(
                     "missing_data_address",
                     "the start of a pull transfer must carry dataAddress with the endpoint and token",

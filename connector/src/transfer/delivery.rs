@@ -3,7 +3,8 @@
 //! Delivered: the entry is removed; the answer to the consumer's request must be a valid
 //! `TransferProcess` naming the provider's pid, which is recorded; in TCK mode the script's
 //! next step follows. Given up: the transfer ends locally with the reason (streams stop,
-//! tokens become invalid), and the other messages queued for it are dropped.
+//! tokens become invalid; the counterparty's reasons, when it refused, are part of it), and
+//! the other messages queued for it are dropped.
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
@@ -73,7 +74,12 @@ impl DeliveryHandler for Transfers {
                     tracing::warn!(transfer = %t.id, error = %e, "TCK step not possible");
                 }
             }
-            self.commit(batch, &t)
+            self.commit(batch, &t)?;
+            if entry.message_type == "TransferStartMessage" {
+                // Push: the consumer is STARTED too; the data may flow.
+                self.spawn_push(&t);
+            }
+            Ok(())
         })
     }
 
@@ -92,7 +98,20 @@ impl DeliveryHandler for Transfers {
             let Some(mut t) = self.get(&entry.process_id)? else {
                 return self.store.apply(batch);
             };
-            let what = format!("{} {failure}", entry.message_type);
+            // The counterparty's reasons, when it refused with a TransferError.
+            let theirs = match &failure {
+                DeliveryFailure::Refused { body, .. } => serde_json::from_slice::<Value>(body)
+                    .ok()
+                    .and_then(|v| v.get("reason").and_then(Value::as_array).cloned())
+                    .map(|r| crate::dsp::negotiation::reason_texts(&r))
+                    .unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            let what = if theirs.is_empty() {
+                format!("{} {failure}", entry.message_type)
+            } else {
+                format!("{} {failure}: {}", entry.message_type, theirs.join("; "))
+            };
             if entry.message_type == "TransferTerminationMessage" || t.is_terminal() {
                 // Nothing more to tell; the local state already says how it ended.
                 self.record(

@@ -128,7 +128,10 @@ mod tests {
         // The catalog advertises only what is served.
         assert_eq!(
             crate::assets::FORMATS,
-            [TransferFormat::HttpDataPull.as_str()]
+            [
+                TransferFormat::HttpDataPull.as_str(),
+                TransferFormat::HttpDataPush.as_str()
+            ]
         );
         assert_eq!(TransferFormat::parse("example:HTTP_PUSH"), None);
         assert!(TransferFormat::HttpDataPush.consumer_names_address());

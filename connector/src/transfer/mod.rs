@@ -6,7 +6,7 @@
 //! - [`Transfers`]: the service — incoming messages on the provider side (`provider`) and the
 //!   consumer side (`consumer`), operators' steps (`local`), what delivered or undeliverable
 //!   messages mean (`delivery`), and enforcement of the agreement at every access and while
-//!   data moves ([`enforce`]);
+//!   data moves ([`enforce`]); `HttpData-PUSH` on both sides ([`push`]);
 //! - [`tck`]: scripted behaviour for the TCK scenarios (TCK mode only);
 //! - [`sandbox`]: the transfer type `Sandbox-QUERY` (aggregate-only access to personal-adjacent
 //!   datasets).
@@ -23,6 +23,7 @@ pub mod enforce;
 pub mod format;
 mod local;
 mod provider;
+pub mod push;
 pub mod record;
 pub mod sandbox;
 pub mod service;

@@ -48,7 +48,10 @@ impl Transfers {
                 ),
             )
         })?;
-        if format != TransferFormat::HttpDataPull && format.direction() != Direction::Query {
+        if format != TransferFormat::HttpDataPull
+            && format.direction() != Direction::Query
+            && format.direction() != Direction::Push
+        {
             return Err(DspFailure::rejected(
                 "unsupported_format",
                 format!(
@@ -57,6 +60,11 @@ impl Transfers {
                 ),
             ));
         }
+        // Push: where to send, checked before anything is stored.
+        let push = match format.direction() {
+            Direction::Push => Some(self.push_target(msg.data_address.as_ref())?),
+            _ => None,
+        };
         let index = Self::index_key(&caller.id, &msg.consumer_pid);
         let _guard = self.locks.lock(&index).await;
         if let Some(existing) = self.store.get_raw(&index)? {
@@ -123,7 +131,7 @@ impl Transfers {
             spatial_scope: None,
             use_number: None,
             credential,
-            push: None,
+            push,
             pull: None,
             files: Vec::new(),
             progress: Default::default(),
@@ -273,7 +281,25 @@ impl Transfers {
                 }
                 Ok(files)
             }
-            Source::Http { .. } => Ok(Vec::new()),
+            Source::Http { url, authorization } => {
+                // Read once to know size and digest (see `dataplane::describe_http`).
+                let (size, sha256) = crate::dataplane::describe_http(
+                    &self.data_client,
+                    &url,
+                    authorization.as_ref(),
+                    self.settings.dataplane.max_transfer_bytes,
+                )
+                .await
+                .map_err(|e| {
+                    tracing::warn!(dataset = %dataset_id, error = %e, "cannot read the internal source");
+                    e.public_reason().to_owned()
+                })?;
+                Ok(vec![FileInfo {
+                    path: String::new(),
+                    size,
+                    sha256: Some(sha256),
+                }])
+            }
         }
     }
 
@@ -326,16 +352,22 @@ impl Transfers {
             &t.counterparty.id,
             self.settings.dataplane.token_lifetime_secs,
         );
-        let address = if t.format.direction() == Direction::Query {
-            super::sandbox::query_address(&self.settings.data_base_url, &t.id, &secret, expires_ms)
-        } else {
-            self.pull_address(t, &secret, expires_ms)
+        let address = match t.format.direction() {
+            Direction::Query => Some(super::sandbox::query_address(
+                &self.settings.data_base_url,
+                &t.id,
+                &secret,
+                expires_ms,
+            )),
+            Direction::Pull => Some(self.pull_address(t, &secret, expires_ms)),
+            // Push: the provider sends; the start message names no address.
+            Direction::Push => None,
         };
         t.step(MessageKind::Start, Role::Provider, Vec::new())?;
         let body = TransferStartMessage {
             provider_pid: t.id.clone(),
             consumer_pid: t.consumer_pid.clone().unwrap_or_default(),
-            data_address: Some(address),
+            data_address: address,
         }
         .to_json();
         self.record(

@@ -85,6 +85,8 @@ impl Transfers {
                     if t.state == TransferState::Started {
                         self.registry.run(&t.id, t.role);
                         self.spawn_fetch_if_automatic(&t);
+                        // A push cut by a stop starts again from the beginning.
+                        self.spawn_push(&t);
                     }
                 }
             }

@@ -513,12 +513,14 @@ impl Pair {
             parameters,
             |_, p| provider_settings(p),
             None,
+            None,
         )
         .await
     }
 
     /// As [`Pair::start_with`] in a given environment; `consumer_settings`, when given,
-    /// restarts the consumer with its changes too.
+    /// restarts the consumer with its changes too; `source`, when given, is the asset's
+    /// source instead of a file of `len` bytes (`data` is then empty).
     pub(crate) async fn start_in(
         env: TestEnv,
         test: &str,
@@ -526,6 +528,7 @@ impl Pair {
         parameters: Value,
         provider_settings: impl FnOnce(&TestEnv, &TestConnector),
         consumer_settings: Option<&dyn Fn(&TestEnv, &TestConnector)>,
+        source: Option<Value>,
     ) -> Self {
         let mut provider =
             TestConnector::start(&env, ConnectorOptions::company("stadtwerke")).await;
@@ -539,9 +542,15 @@ impl Pair {
             settings(&env, &consumer);
             consumer.spawn().await;
         }
-        let data = data_of(len);
+        let data = if source.is_some() {
+            Vec::new()
+        } else {
+            data_of(len)
+        };
         let file = env.dir.join(format!("{test}-verkehr.csv"));
-        if len == 0 {
+        if source.is_some() {
+            // The asset names its source itself.
+        } else if len == 0 {
             // A folder: three files, one below a subfolder.
             std::fs::create_dir_all(file.join("2024")).expect("folder");
             std::fs::write(file.join("zaehlstellen.csv"), data_of(70_000)).expect("file");
@@ -564,7 +573,7 @@ impl Pair {
                 "/api/v1/assets",
                 &json!({"id": "verkehrszaehlung-2024", "title": "Verkehrszählung 2024",
                         "description": "Stündliche Zählwerte.", "ags": "09162000",
-                        "source": {"file": file.display().to_string()}}),
+                        "source": source.unwrap_or_else(|| json!({"file": file.display().to_string()}))}),
             )
             .await;
         assert_eq!(status, 201, "asset: {a}");

@@ -1,0 +1,192 @@
+//! `HttpData-PUSH` between two real connectors over TLS: the consumer names its own receiving
+//! endpoint with a one-time token, the provider streams the file there with `Repr-Digest`,
+//! the consumer stores it verified and the provider completes the transfer; an endpoint the
+//! provider must not push to is refused with a clear reason; a push to a slow external
+//! endpoint is cut when the provider terminates the transfer. Messages are captured for the
+//! DSP validator like the other transfer tests.
+
+#[path = "transfer_support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::StatusCode;
+use futures_util::StreamExt;
+use serde_json::{Value, json};
+use support::{Pair, sha256_hex, wait_transfer};
+use tests::harness::ports::free_port;
+
+async fn start_push(p: &Pair, extra: Value) -> String {
+    let mut body = json!({"agreement_id": p.agreement, "format": "HttpData-PUSH"});
+    if let (Some(m), Value::Object(e)) = (body.as_object_mut(), extra) {
+        m.extend(e);
+    }
+    let (status, t) = p.consumer.post("/api/v1/transfers", &body).await;
+    assert_eq!(status, 201, "push transfer: {t}");
+    t["id"].as_str().expect("id").to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termination() {
+    let p = Pair::start_with(
+        "transfer_push",
+        24 * 1024 * 1024 + 7,
+        json!({"abrufe": "10"}),
+        |c| support::set_dataplane(c, "allow_local_push_endpoints", toml::Value::Boolean(true)),
+    )
+    .await;
+
+    // 1. A push to the consumer connector's own endpoint arrives verified.
+    let id = start_push(&p, json!({})).await;
+    let t = p
+        .wait_consumer(&id, "COMPLETED with data", |t| {
+            t["state"] == "COMPLETED" && !t["received"].as_array().is_none_or(|a| a.is_empty())
+        })
+        .await;
+    let f = &t["received"][0];
+    assert_eq!(f["sha256"], sha256_hex(&p.data).as_str(), "{t}");
+    let stored = std::fs::read(f["stored_at"].as_str().expect("stored")).expect("stored file");
+    assert!(stored == p.data, "the stored file equals the provider's");
+    let pt = p.provider_transfer(&id).await;
+    let pt = wait_transfer(
+        &p.provider,
+        pt["id"].as_str().expect("id"),
+        "COMPLETED",
+        |t| t["state"] == "COMPLETED",
+    )
+    .await;
+    assert_eq!(pt["format"], "HttpData-PUSH");
+    let log = p.audit(&p.provider).await;
+    let end = log
+        .iter()
+        .find(|e| e["kind"] == "data_access_end" && e["process"] == pt["id"])
+        .expect("access end");
+    assert_eq!(end["details"]["complete"], true, "{end}");
+    assert_eq!(end["details"]["bytes"], p.data.len() as u64);
+    let log = p.audit(&p.consumer).await;
+    assert!(
+        log.iter()
+            .any(|e| e["kind"] == "data_received" && e["process"] == id.as_str()),
+        "{log:?}"
+    );
+    // The one-time token opens nothing any more; a made-up one neither.
+    let own = format!("https://localhost:{}/data/push/{}", p.consumer.dsp_port, id);
+    let r = p
+        .env
+        .http
+        .put(&own)
+        .bearer_auth("erfunden")
+        .header("repr-digest", "sha-256=:AAAA:")
+        .body("x")
+        .send()
+        .await
+        .expect("PUT");
+    assert!(matches!(r.status().as_u16(), 401 | 404), "{}", r.status());
+
+    // 2. An endpoint that is not https is refused by the provider, with the reason.
+    let refused = start_push(
+        &p,
+        json!({"push_endpoint": "http://daten.example.org/eingang", "push_token": "t"}),
+    )
+    .await;
+    let t = p
+        .wait_consumer(&refused, "TERMINATED", |t| t["state"] == "TERMINATED")
+        .await;
+    let why = t["termination"].to_string();
+    assert!(why.contains("https"), "{why}");
+
+    // 3. A push to a slow external endpoint is cut when the provider terminates it.
+    let port = free_port();
+    let received = Arc::new(AtomicU64::new(0));
+    let requests = Arc::new(AtomicUsize::new(0));
+    let (seen, count) = (received.clone(), requests.clone());
+    let app = axum::Router::new().route(
+        "/eingang",
+        axum::routing::put(move |body: Body| {
+            let (seen, count) = (seen.clone(), count.clone());
+            async move {
+                count.fetch_add(1, Ordering::SeqCst);
+                let mut stream = body.into_data_stream();
+                while let Some(chunk) = stream.next().await {
+                    match chunk {
+                        Ok(c) => {
+                            seen.fetch_add(c.len() as u64, Ordering::SeqCst);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                        Err(_) => return StatusCode::BAD_REQUEST,
+                    }
+                }
+                StatusCode::CREATED
+            }
+        }),
+    );
+    let cert = p.env.ca.server(&["localhost"]);
+    let dir = p.env.dir.join("external-endpoint");
+    std::fs::create_dir_all(&dir).expect("dir");
+    std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
+    std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
+    let tls = connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
+    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .expect("bind");
+    tokio::spawn(async move {
+        let _ = axum::serve(
+            connector::tls::TlsListener::from_tcp(tcp, tls),
+            app.into_make_service(),
+        )
+        .await;
+    });
+    let cut = start_push(
+        &p,
+        json!({"push_endpoint": format!("https://localhost:{port}/eingang"),
+               "push_token": "extern-abc"}),
+    )
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while received.load(Ordering::SeqCst) < 512 * 1024 {
+        assert!(Instant::now() < deadline, "the push never started");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let pt = p.provider_transfer(&cut).await;
+    let pid = pt["id"].as_str().expect("id").to_owned();
+    let (status, ended) = p
+        .provider
+        .post(
+            &format!("/api/v1/transfers/{}/terminate", support::urlencode(&pid)),
+            &json!({"reasons": ["Test: Abbruch"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{ended}");
+    let at_termination = received.load(Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let after = received.load(Ordering::SeqCst);
+    assert!(
+        after < p.data.len() as u64,
+        "the whole file arrived ({after} bytes): the push was not cut"
+    );
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        received.load(Ordering::SeqCst),
+        after,
+        "nothing arrives after the cut (at termination {at_termination})"
+    );
+    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
+    let end = ends
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["process"] == pid.as_str())
+        .cloned()
+        .expect("access end of the cut push");
+    assert_eq!(end["details"]["complete"], false, "{end}");
+    p.wait_consumer(&cut, "TERMINATED", |t| t["state"] == "TERMINATED")
+        .await;
+    assert_eq!(
+        requests.load(Ordering::SeqCst),
+        1,
+        "no retry after a termination"
+    );
+}
