@@ -181,7 +181,7 @@ mod tests {
                      "operator": "gt", "rightOperand": 6}"#;
         assert_eq!(min_group_size(&policy(&format!("{gteq}, {gt}"))), 10);
         assert_eq!(min_group_size(&policy(gt)), 7);
-        let purpose = r#"{"leftOperand": "purpose", "operator": "eq", "rightOperand": "x"}"#;
-        assert_eq!(min_group_size(&policy(purpose)), DEFAULT_MIN_GROUP_SIZE);
+        let count = r#"{"leftOperand": "count", "operator": "lteq", "rightOperand": 3}"#;
+        assert_eq!(min_group_size(&policy(count)), DEFAULT_MIN_GROUP_SIZE);
     }
 }
