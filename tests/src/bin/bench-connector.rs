@@ -1,6 +1,7 @@
 //! Connector benchmarks; prints figures, asserts nothing.
 //!
-//! `cargo run --release -p tests --bin bench-connector [-- NEGOTIATIONS]`
+//! `cargo run --profile small -p tests --bin bench-connector [-- NEGOTIATIONS]` (the
+//! size-optimised deployment build; `--release` for comparison).
 //!
 //! 1. Start-to-ready time and idle resident memory of one connector (five starts; median).
 //! 2. Finalized negotiations per second between two connectors over TLS on loopback, with
