@@ -1,19 +1,21 @@
 //! The consumer's download of one file: resumes a partial download with `Range`, streams to
-//! a `.part` file (network and TLS on the async runtime, hashing and writing on a blocking
-//! thread, joined by a small bounded queue, so memory stays flat and both run at once),
-//! checks size and SHA-256 against what the provider announced (start message and
-//! `Repr-Digest`), syncs, and renames into place.
+//! a `.part` file (network and TLS on the async runtime; hashing, writing and flushing each
+//! on their own thread, fed by small bounded queues, so memory stays flat and all run at
+//! once — see [`sink`]), checks size and SHA-256 against what the provider announced (start
+//! message and `Repr-Digest`), syncs, and renames into place.
 
-use std::io::{Read, Write};
+mod sink;
+
 use std::path::{Path, PathBuf};
 
+use bytes::BytesMut;
 use futures_util::StreamExt;
-use sha2::{Digest, Sha256};
 use tokio_util::sync::CancellationToken;
 
 use super::digest::parse_repr_digest;
 use super::range::parse_content_range;
 use super::token::CALLER_HEADER;
+use sink::{BLOCK, Sink};
 
 /// A finished download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -168,44 +170,11 @@ pub async fn pull_to_file(
             "the provider serves {t} bytes but announced {e}"
         )));
     }
-    // The writer: hashes what is already there (on resume), then appends what arrives.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<bytes::Bytes>(16);
-    let writer_part = part.clone();
-    let writer = tokio::task::spawn_blocking(move || -> Result<(u64, String), PullError> {
-        let mut hasher = Sha256::new();
-        let file = std::fs::OpenOptions::new()
-            .create(true)
-            .read(true)
-            .append(true)
-            .open(&writer_part)
-            .map_err(|e| io(&writer_part, e))?;
-        file.set_len(resume_from).map_err(|e| io(&writer_part, e))?;
-        let mut size = 0u64;
-        if resume_from > 0 {
-            let mut reader = std::fs::File::open(&writer_part).map_err(|e| io(&writer_part, e))?;
-            let mut buf = vec![0u8; 1 << 20];
-            loop {
-                let n = reader.read(&mut buf).map_err(|e| io(&writer_part, e))?;
-                if n == 0 {
-                    break;
-                }
-                hasher.update(&buf[..n]);
-                size += n as u64;
-            }
-        }
-        let mut out = std::io::BufWriter::with_capacity(1 << 20, file);
-        while let Some(chunk) = rx.blocking_recv() {
-            hasher.update(&chunk);
-            out.write_all(&chunk).map_err(|e| io(&writer_part, e))?;
-            size += chunk.len() as u64;
-        }
-        let file = out
-            .into_inner()
-            .map_err(|e| io(&writer_part, e.into_error()))?;
-        file.sync_all().map_err(|e| io(&writer_part, e))?;
-        Ok((size, hex::encode(hasher.finalize())))
-    });
+    let (sink, finished) = Sink::start(part.clone(), resume_from);
+    // The progress (and with it the first byte's time) is reported for the first chunk,
+    // then once per block.
     let mut stream = response.bytes_stream();
+    let mut block = BytesMut::with_capacity(BLOCK);
     let mut received = resume_from;
     let mut received_now = 0u64;
     let mut failure = None;
@@ -221,23 +190,51 @@ pub async fn pull_to_file(
                 break;
             }
             Some(Ok(chunk)) => {
+                if received_now == 0 && !chunk.is_empty() {
+                    progress(received + chunk.len() as u64, total);
+                }
                 received += chunk.len() as u64;
                 received_now += chunk.len() as u64;
                 if received > max_bytes || total.is_some_and(|t| received > t) {
                     failure = Some(PullError::Protocol("more data than announced".into()));
                     break;
                 }
-                if tx.send(chunk).await.is_err() {
-                    break;
+                // Chunks arrive as the transport frames them (16 KiB with HTTP/2); the
+                // blocking side gets blocks of up to `BLOCK` bytes, so its threads wake once
+                // per block instead of once per frame.
+                if !block.is_empty() && block.len() + chunk.len() > BLOCK {
+                    if !sink.send(block.split().freeze()).await {
+                        break;
+                    }
+                    progress(received - chunk.len() as u64, total);
                 }
-                progress(received, total);
+                if block.is_empty() && chunk.len() >= BLOCK {
+                    if !sink.send(chunk).await {
+                        break;
+                    }
+                    progress(received, total);
+                    continue;
+                }
+                if block.capacity() < BLOCK {
+                    block.reserve(BLOCK);
+                }
+                block.extend_from_slice(&chunk);
+                if block.len() == BLOCK {
+                    if !sink.send(block.split().freeze()).await {
+                        break;
+                    }
+                    progress(received, total);
+                }
             }
         }
     }
-    drop(tx);
-    let written = writer
-        .await
-        .map_err(|e| PullError::Io(format!("writer failed: {e}")))?;
+    // What arrived before a failure is kept too: a later attempt resumes after it.
+    if !block.is_empty() {
+        sink.send(block.freeze()).await;
+    }
+    progress(received, total);
+    drop(sink);
+    let written = finished.wait().await;
     if let Some(f) = failure {
         written?;
         return Err(f);

@@ -1,0 +1,233 @@
+//! The blocking side of a download: one thread hashes, one writes, and a third starts the
+//! flush to disk while data still arrives.
+//!
+//! The network side hands over blocks of [`BLOCK`] bytes; each block goes (shared, not
+//! copied) into two small bounded queues, one per thread, so memory stays flat (at most
+//! about [`QUEUE`] blocks per queue) and hashing and writing run at the same time. The
+//! writer asks for `fdatasync` of what it wrote every [`EARLY_SYNC_BYTES`] on its own thread,
+//! so the final `fsync` before the rename finds little left to write: the file is just as
+//! durable when the download is reported, but the disk works while the network does.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use super::{PullError, io};
+
+/// Size of the blocks handed to the blocking side.
+pub(super) const BLOCK: usize = 1 << 20;
+/// Blocks each queue holds.
+pub(super) const QUEUE: usize = 4;
+/// Bytes written between two early flushes.
+pub(super) const EARLY_SYNC_BYTES: u64 = 64 << 20;
+
+/// The hashing and writing threads of one download, fed block by block.
+pub(super) struct Sink {
+    write: mpsc::Sender<Bytes>,
+    hash: mpsc::Sender<Bytes>,
+}
+
+/// The two threads' results: total bytes in the file and hashed, and the SHA-256 (hex).
+pub(super) struct Finished {
+    writer: JoinHandle<Result<u64, PullError>>,
+    hasher: JoinHandle<Result<(u64, String), PullError>>,
+}
+
+impl Sink {
+    /// Starts the threads for the `.part` file `part`, whose first `resume_from` bytes are
+    /// kept (and hashed) and the rest replaced by what is sent.
+    pub(super) fn start(part: PathBuf, resume_from: u64) -> (Self, Finished) {
+        let (write, write_rx) = mpsc::channel(QUEUE);
+        let (hash, hash_rx) = mpsc::channel(QUEUE);
+        let writer_part = part.clone();
+        let writer =
+            tokio::task::spawn_blocking(move || write_blocks(&writer_part, resume_from, write_rx));
+        let hasher = tokio::task::spawn_blocking(move || hash_blocks(&part, resume_from, hash_rx));
+        (Self { write, hash }, Finished { writer, hasher })
+    }
+
+    /// Hands one block to both threads (waits while their queues are full). False when one
+    /// of them has stopped; its error is what [`Finished::wait`] reports.
+    pub(super) async fn send(&self, block: Bytes) -> bool {
+        self.write.send(block.clone()).await.is_ok() && self.hash.send(block).await.is_ok()
+    }
+}
+
+impl Finished {
+    /// Waits for both threads (after the [`Sink`] was dropped): the file's size and SHA-256,
+    /// or the first error (a disk error before a hashing error).
+    pub(super) async fn wait(self) -> Result<(u64, String), PullError> {
+        let written = self
+            .writer
+            .await
+            .map_err(|e| PullError::Io(format!("writer failed: {e}")))?;
+        let hashed = self
+            .hasher
+            .await
+            .map_err(|e| PullError::Io(format!("hashing failed: {e}")))?;
+        let size = written?;
+        let (hashed_size, sha256) = hashed?;
+        if hashed_size != size {
+            return Err(PullError::Io(format!(
+                "wrote {size} bytes but hashed {hashed_size}"
+            )));
+        }
+        Ok((size, sha256))
+    }
+}
+
+/// Keeps the first `resume_from` bytes of `part`, appends every block, flushes early on a
+/// helper thread and completely at the end. Returns the file's size.
+fn write_blocks(
+    part: &Path,
+    resume_from: u64,
+    mut blocks: mpsc::Receiver<Bytes>,
+) -> Result<u64, PullError> {
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(part)
+        .map_err(|e| io(part, e))?;
+    file.set_len(resume_from).map_err(|e| io(part, e))?;
+    let flusher = file.try_clone().map_err(|e| io(part, e))?;
+    std::thread::scope(|scope| {
+        // One request waits at most; a request while a flush runs is dropped (the next one
+        // covers it).
+        let (flush, requests) = std::sync::mpsc::sync_channel::<()>(1);
+        let early = scope.spawn(move || {
+            let mut failed = None;
+            while requests.recv().is_ok() {
+                if let Err(e) = flusher.sync_data() {
+                    failed.get_or_insert(e);
+                }
+            }
+            failed
+        });
+        let mut size = resume_from;
+        let mut unflushed = 0u64;
+        while let Some(block) = blocks.blocking_recv() {
+            file.write_all(&block).map_err(|e| io(part, e))?;
+            size += block.len() as u64;
+            unflushed += block.len() as u64;
+            if unflushed >= EARLY_SYNC_BYTES {
+                unflushed = 0;
+                let _ = flush.try_send(());
+            }
+        }
+        drop(flush);
+        let early = early.join().map_err(|_| {
+            PullError::Io(format!("{}: the flushing thread failed", part.display()))
+        })?;
+        // An error of an early flush is reported once by the kernel: it must not be lost
+        // because the final flush then succeeds.
+        if let Some(e) = early {
+            return Err(io(part, e));
+        }
+        file.sync_all().map_err(|e| io(part, e))?;
+        Ok(size)
+    })
+}
+
+/// Hashes the first `resume_from` bytes of `part` (kept from an earlier attempt), then every
+/// block. Returns the bytes hashed and the SHA-256 (hex).
+fn hash_blocks(
+    part: &Path,
+    resume_from: u64,
+    mut blocks: mpsc::Receiver<Bytes>,
+) -> Result<(u64, String), PullError> {
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    if resume_from > 0 {
+        let mut kept = std::fs::File::open(part)
+            .map_err(|e| io(part, e))?
+            .take(resume_from);
+        let mut buf = vec![0u8; BLOCK];
+        loop {
+            let n = kept.read(&mut buf).map_err(|e| io(part, e))?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            size += n as u64;
+        }
+        if size != resume_from {
+            return Err(PullError::Io(format!(
+                "{}: holds {size} bytes, expected {resume_from} to resume after",
+                part.display()
+            )));
+        }
+    }
+    while let Some(block) = blocks.blocking_recv() {
+        hasher.update(&block);
+        size += block.len() as u64;
+    }
+    Ok((size, hex::encode(hasher.finalize())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp(name: &str) -> PathBuf {
+        std::env::temp_dir().join(format!("sink-{}-{name}.part", std::process::id()))
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn kept_bytes_and_blocks_are_written_and_hashed_in_order() {
+        let part = temp("resume");
+        let kept: Vec<u8> = (0..3000u32).map(|i| (i % 251) as u8).collect();
+        // Bytes past the kept length (a torn earlier attempt) are cut off.
+        let mut on_disk = kept.clone();
+        on_disk.extend_from_slice(b"torn");
+        std::fs::write(&part, &on_disk).expect("part");
+        let blocks: Vec<Bytes> = (0..5u8)
+            .map(|b| Bytes::from(vec![b; BLOCK / 2 + b as usize]))
+            .collect();
+        let (sink, finished) = Sink::start(part.clone(), kept.len() as u64);
+        for b in &blocks {
+            assert!(sink.send(b.clone()).await);
+        }
+        drop(sink);
+        let (size, sha) = finished.wait().await.expect("finished");
+        let mut whole = kept.clone();
+        blocks.iter().for_each(|b| whole.extend_from_slice(b));
+        assert_eq!(size, whole.len() as u64);
+        assert_eq!(sha, hex::encode(Sha256::digest(&whole)));
+        assert_eq!(std::fs::read(&part).expect("read"), whole);
+        let _ = std::fs::remove_file(&part);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_part_file_shorter_than_the_resume_point_is_an_error() {
+        let part = temp("short");
+        std::fs::write(&part, b"abc").expect("part");
+        let (sink, finished) = Sink::start(part.clone(), 10);
+        drop(sink);
+        let err = finished.wait().await.expect_err("short");
+        assert!(err.to_string().contains("expected 10"), "{err}");
+        let _ = std::fs::remove_file(&part);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn more_than_the_early_flush_interval_arrives_intact() {
+        let part = temp("flush");
+        let block = Bytes::from(vec![7u8; BLOCK]);
+        let blocks = (EARLY_SYNC_BYTES as usize / BLOCK) + 3;
+        let (sink, finished) = Sink::start(part.clone(), 0);
+        let mut hasher = Sha256::new();
+        for _ in 0..blocks {
+            hasher.update(&block);
+            assert!(sink.send(block.clone()).await);
+        }
+        drop(sink);
+        let (size, sha) = finished.wait().await.expect("finished");
+        assert_eq!(size, (blocks * BLOCK) as u64);
+        assert_eq!(sha, hex::encode(hasher.finalize()));
+        assert_eq!(std::fs::metadata(&part).expect("meta").len(), size);
+        let _ = std::fs::remove_file(&part);
+    }
+}
