@@ -250,11 +250,7 @@ impl Assets {
         }
         let mut datasets = Vec::new();
         for asset in self.assets()? {
-            // A dataset this build cannot serve in any format (personal-adjacent without the
-            // sandbox) is not listed.
-            if let Some(offers) = by_asset.get(&asset.id)
-                && !crate::transfer::sandbox::catalog_formats(&asset).is_empty()
-            {
+            if let Some(offers) = by_asset.get(&asset.id) {
                 let refs: Vec<&Offer> = offers.iter().collect();
                 datasets.push(self.dataset_view(&asset, &refs, &service_id));
             }
@@ -277,10 +273,7 @@ impl Assets {
         caller: &Caller,
         participant_id: &str,
     ) -> Result<Option<Dataset>, StoreError> {
-        let Some(asset) = self
-            .asset(id)?
-            .filter(|a| !crate::transfer::sandbox::catalog_formats(a).is_empty())
-        else {
+        let Some(asset) = self.asset(id)? else {
             return Ok(None);
         };
         let now = chrono::Utc::now();

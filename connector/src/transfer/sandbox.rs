@@ -4,8 +4,8 @@
 //! What holds with and without the cargo feature `sandbox`:
 //! - a personal-adjacent asset is never served raw: a `TransferRequestMessage` for it with any
 //!   other format is refused ([`check_format`]), and its catalog entry lists only
-//!   `Sandbox-QUERY` — or, in a build without the feature (which cannot answer queries), the
-//!   dataset is left out of the catalog ([`catalog_formats`]);
+//!   `Sandbox-QUERY` ([`catalog_formats`]; a build without the feature, which cannot answer
+//!   queries, does not advertise it and refuses every transfer of such a dataset);
 //! - the minimum group size k is read from the agreement's `gwd:aggregationThreshold`
 //!   constraint ([`min_group_size`], default 5); enforcement evaluates an aggregation with
 //!   that k, since the sandbox applies it to every answer.
@@ -50,17 +50,21 @@ pub fn min_group_size(policy: &Policy) -> u64 {
 }
 
 /// The formats the catalog lists for an asset: `Sandbox-QUERY` only for a personal-adjacent
-/// one (none in a build without the feature: such a dataset is then not listed), the
-/// ordinary formats otherwise.
+/// one, the ordinary formats otherwise. A build without the feature cannot serve
+/// `Sandbox-QUERY` and does not advertise it: it lists a personal-adjacent dataset with the
+/// ordinary formats (DSP requires one), so its terms can still be negotiated, and refuses every
+/// transfer request for it ([`check_format`]).
 pub fn catalog_formats(asset: &Asset) -> Vec<&'static str> {
-    if !asset.personal_adjacent {
-        return crate::assets::FORMATS.to_vec();
-    }
-    TransferFormat::ALL
+    let sandbox: Vec<&'static str> = TransferFormat::ALL
         .into_iter()
         .filter(|f| f.direction() == Direction::Query)
         .map(TransferFormat::as_str)
-        .collect()
+        .collect();
+    if asset.personal_adjacent && !sandbox.is_empty() {
+        sandbox
+    } else {
+        crate::assets::FORMATS.to_vec()
+    }
 }
 
 /// Whether `format` may be used for the dataset: a personal-adjacent dataset only with
@@ -75,15 +79,25 @@ pub(crate) fn check_format(
         .ok_or_else(|| DspFailure::rejected("withdrawn", "the dataset was withdrawn"))?;
     let query = format.direction() == Direction::Query;
     if asset.personal_adjacent && !query {
+        let (de, en) = if cfg!(feature = "sandbox") {
+            (
+                "fordern Sie das Format Sandbox-QUERY an",
+                "request the format Sandbox-QUERY",
+            )
+        } else {
+            (
+                "dieser Konnektor wurde ohne Sandbox-Zugriff gebaut und überträgt ihn nicht",
+                "this connector was built without sandbox access and serves no transfer of it",
+            )
+        };
         return Err(DspFailure::rejected(
             "sandbox_only",
             format!(
                 "Der Datensatz {dataset_id} ist personennah: er wird nie als Rohdaten \
-                 übertragen, nur im Sandbox-Zugriff ausgewertet (Charta GW-6, GW-7); fordern \
-                 Sie das Format Sandbox-QUERY an. — The dataset {dataset_id} is \
-                 personal-adjacent: it is never transferred as raw data ({format} refused), \
-                 only analysed through sandbox access (Charta GW-6, GW-7); request the format \
-                 Sandbox-QUERY."
+                 übertragen, nur im Sandbox-Zugriff ausgewertet (Charta GW-6, GW-7); {de}. — \
+                 The dataset {dataset_id} is personal-adjacent: it is never transferred as raw \
+                 data ({format} refused), only analysed through sandbox access (Charta GW-6, \
+                 GW-7); {en}."
             ),
         ));
     }
@@ -167,7 +181,7 @@ mod tests {
         let expected: Vec<&str> = if cfg!(feature = "sandbox") {
             vec!["Sandbox-QUERY"]
         } else {
-            Vec::new()
+            crate::assets::FORMATS.to_vec()
         };
         assert_eq!(catalog_formats(&asset), expected);
     }
