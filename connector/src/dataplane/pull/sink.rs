@@ -92,6 +92,14 @@ fn write_blocks(
         .append(true)
         .open(part)
         .map_err(|e| io(part, e))?;
+    // Only cut off (a torn tail of an earlier attempt), never extend.
+    let held = file.metadata().map_err(|e| io(part, e))?.len();
+    if held < resume_from {
+        return Err(PullError::Io(format!(
+            "{}: holds {held} bytes, expected {resume_from} to resume after",
+            part.display()
+        )));
+    }
     file.set_len(resume_from).map_err(|e| io(part, e))?;
     let flusher = file.try_clone().map_err(|e| io(part, e))?;
     std::thread::scope(|scope| {
