@@ -229,6 +229,30 @@ async fn setup(test: &str, parameters: Value) -> Setup {
     );
     let (status, s) = put(&provider, &env, &spec_path, &spec).await;
     assert_eq!(status, 200, "sandbox spec: {s}");
+
+    // Deleting an asset removes its sandbox spec: created again under the same id, it has none.
+    let scratch = json!({"id": "scratch-sandbox", "title": "Entwurf", "ags": "09162000",
+                         "personal_adjacent": true});
+    let (status, a) = provider.post("/api/v1/assets", &scratch).await;
+    assert_eq!(status, 201, "scratch asset: {a}");
+    let scratch_spec = "/api/v1/assets/scratch-sandbox/sandbox";
+    let (status, s) = put(&provider, &env, scratch_spec, &spec).await;
+    assert_eq!(status, 200, "scratch spec: {s}");
+    let r = env
+        .http
+        .delete(format!(
+            "https://localhost:{}/api/v1/assets/scratch-sandbox",
+            provider.management_port
+        ))
+        .bearer_auth(&provider.token)
+        .send()
+        .await
+        .expect("DELETE");
+    assert_eq!(r.status().as_u16(), 204);
+    let (status, a) = provider.post("/api/v1/assets", &scratch).await;
+    assert_eq!(status, 201, "scratch asset again: {a}");
+    let (status, s) = provider.get(scratch_spec).await;
+    assert_eq!(status, 404, "the deleted asset's spec is gone: {s}");
     let (status, o) = provider
         .post(
             "/api/v1/offers",
@@ -467,6 +491,10 @@ async fn sandbox_queries_through_dsp() {
     assert_eq!(log.as_array().map(Vec::len), Some(7), "{log}");
     let page = dashboard_page(&env, &provider, "/dashboard/sandbox").await;
     assert!(page.contains(&agreement), "{page}");
+    assert!(
+        page.contains(r#"<a href="/dashboard/sandbox" aria-current="page">Sandbox-Anfragen</a>"#),
+        "the navigation links the sandbox page: {page}"
+    );
     assert!(page.contains("3 beantwortet, 4 abgelehnt"), "{page}");
     assert!(page.contains("2 Gruppen, 1 unterdrückt"), "{page}");
     assert!(page.contains("Abgelehnt (differencing)"), "{page}");

@@ -90,13 +90,17 @@ impl Assets {
         self.store.apply(batch)
     }
 
-    /// Deletes an asset and its offers; false if it did not exist.
+    /// Deletes an asset, its offers and (sandbox builds) its sandbox source and column policy,
+    /// so that an asset created again under the same id starts without them; false if it did
+    /// not exist.
     pub fn delete_asset(&self, id: &str) -> Result<bool, StoreError> {
         if self.asset(id)?.is_none() {
             return Ok(false);
         }
         let mut batch = WriteBatch::new();
         batch.delete(keys::asset(id));
+        #[cfg(feature = "sandbox")]
+        batch.delete(crate::sandbox::spec_key(id));
         for o in self.offers_of(id)? {
             batch.delete(keys::offer(&o.id));
         }

@@ -67,8 +67,10 @@ pub struct Nav {
     /// Negotiations waiting for an operator.
     pub waiting: usize,
     /// The current section (`overview`, `assets`, `negotiations`, `agreements`, `transfers`,
-    /// `audit`).
+    /// `audit`, `sandbox`).
     pub current: &'static str,
+    /// Whether this build has sandbox access (the sandbox queries page is linked then).
+    pub sandbox: bool,
 }
 
 impl Nav {
@@ -90,6 +92,7 @@ impl Nav {
             csrf: session.csrf.clone(),
             waiting,
             current,
+            sandbox: cfg!(feature = "sandbox"),
         })
     }
 }
