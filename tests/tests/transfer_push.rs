@@ -86,6 +86,27 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
         .expect("PUT");
     assert!(matches!(r.status().as_u16(), 401 | 404), "{}", r.status());
 
+    // A push endpoint or token with another transfer type, or a token without an endpoint,
+    // is refused by the consumer's API naming the field (nothing is started).
+    for (body, field) in [
+        (
+            json!({"agreement_id": p.agreement, "push_endpoint": "https://daten.example.org/x"}),
+            "push_endpoint",
+        ),
+        (
+            json!({"agreement_id": p.agreement, "format": "HttpData-PULL", "push_token": "t"}),
+            "push_token",
+        ),
+        (
+            json!({"agreement_id": p.agreement, "format": "HttpData-PUSH", "push_token": "t"}),
+            "push_token",
+        ),
+    ] {
+        let (status, e) = p.consumer.post("/api/v1/transfers", &body).await;
+        assert_eq!(status, 400, "{body}: {e}");
+        assert!(e.to_string().contains(field), "{body}: {e}");
+    }
+
     // 2. An endpoint that is not https is refused by the provider, with the reason.
     let refused = start_push(
         &p,

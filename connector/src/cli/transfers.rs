@@ -28,10 +28,18 @@ pub struct TransferArgs {
     /// Do not pull at once; fetch later with `connector fetch --transfer ID`.
     #[arg(long)]
     pub manual: bool,
-    /// The transfer type (default HttpData-PULL; Sandbox-QUERY for sandbox access, then ask
-    /// with `connector query`).
-    #[arg(long)]
+    /// The transfer type (default HttpData-PULL; HttpData-PUSH to have the provider send the
+    /// data; Sandbox-QUERY for sandbox access, then ask with `connector query`).
+    #[arg(long, alias = "type")]
     pub format: Option<String>,
+    /// HttpData-PUSH to an endpoint of your own instead of this connector's receiving
+    /// endpoint: the HTTPS URL the provider PUTs the data to.
+    #[arg(long, requires = "format")]
+    pub push_endpoint: Option<String>,
+    /// A file holding the bearer token the provider sends to `--push-endpoint` (kept out of
+    /// the command line and the shell history).
+    #[arg(long, requires = "push_endpoint")]
+    pub push_token_file: Option<std::path::PathBuf>,
 }
 
 /// `connector fetch`.
@@ -141,11 +149,21 @@ pub async fn start(
     json_out: bool,
     a: TransferArgs,
 ) -> Result<(), CliError> {
+    let push_token = match &a.push_token_file {
+        Some(path) => Some(
+            std::fs::read_to_string(path)
+                .map_err(|e| CliError::Input(format!("--push-token-file {}: {e}", path.display())))?
+                .trim()
+                .to_owned(),
+        ),
+        None => None,
+    };
     let t = api
         .post(
             "/api/v1/transfers",
             &json!({"agreement_id": a.agreement, "purpose": a.purpose, "connector": a.connector,
-                    "manual_fetch": a.manual, "format": a.format}),
+                    "manual_fetch": a.manual, "format": a.format,
+                    "push_endpoint": a.push_endpoint, "push_token": push_token}),
         )
         .await?;
     print(json_out, &t, || {

@@ -82,10 +82,30 @@ pub async fn start(
         Some(f) => TransferFormat::parse(f).ok_or_else(|| {
             ApiError::invalid(
                 "format",
-                format!("{f:?}: use HttpData-PULL or HttpData-PUSH"),
+                format!("{f:?}: use HttpData-PULL, HttpData-PUSH or Sandbox-QUERY"),
             )
         })?,
     };
+    if format != TransferFormat::HttpDataPush {
+        if b.push_endpoint.is_some() {
+            return Err(ApiError::invalid(
+                "push_endpoint",
+                "only for format HttpData-PUSH",
+            ));
+        }
+        if b.push_token.is_some() {
+            return Err(ApiError::invalid(
+                "push_token",
+                "only for format HttpData-PUSH",
+            ));
+        }
+    }
+    if b.push_token.is_some() && b.push_endpoint.is_none() {
+        return Err(ApiError::invalid(
+            "push_token",
+            "only with push_endpoint (this connector's own endpoint makes its own token)",
+        ));
+    }
     let t = app
         .transfers
         .start(StartTransfer {
