@@ -219,7 +219,7 @@ impl App {
             issuer.clone(),
             verifier.clone(),
         ));
-        let data_tls = crate::tls::client_config(roots.clone())?;
+        let data_tls = crate::tls::data_client_config(roots.clone())?;
         let data_issuer = issuer.clone();
         let client = DspClient::new(
             crate::tls::client_config(roots)?,

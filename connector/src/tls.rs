@@ -138,6 +138,15 @@ pub fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfi
     Ok(config)
 }
 
+/// The client configuration for the data plane (pulls, pushes, sandbox queries): HTTP/1.1
+/// only. One bulk stream per connection gains nothing from HTTP/2's multiplexing and pays for
+/// its 16 KiB frames and flow-control windows (BENCHMARKS.md, transfer section).
+pub fn data_client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
+    let mut config = client_config(roots)?;
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(config)
+}
+
 /// A TLS listener for `axum::serve`: accepts TCP connections and completes each handshake in
 /// its own task (a slow client cannot stall the others); finished streams are handed over.
 pub struct TlsListener {
