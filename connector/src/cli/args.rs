@@ -344,7 +344,11 @@ pub enum NegotiationsCommand {
         /// The negotiation id.
         id: String,
         /// Consumer: the policy file.
-        #[arg(long, conflicts_with = "template", required_unless_present = "template")]
+        #[arg(
+            long,
+            conflicts_with = "template",
+            required_unless_present = "template"
+        )]
         offer: Option<PathBuf>,
         /// Provider: the template's id.
         #[arg(long, requires = "template_version")]
