@@ -457,6 +457,25 @@ async fn sandbox_queries_through_dsp() {
         err.contains("policy_denied"),
         "the CLI names the refusal: {err}"
     );
+    // Starting a query transfer is no use of its own (the queries are): with the count spent,
+    // a new Sandbox-QUERY transfer is refused as the next query would be, naming the limit.
+    let (status, again) = consumer
+        .post(
+            "/api/v1/transfers",
+            &json!({"agreement_id": agreement, "format": "Sandbox-QUERY"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{again}");
+    let again = transfer_in(
+        &consumer,
+        again["id"].as_str().expect("id"),
+        &["TERMINATED"],
+    )
+    .await;
+    assert!(
+        again.to_string().contains('3'),
+        "the limit is named: {again}"
+    );
 
     // The provider's audit log has every query's shape, never a value.
     let (status, audit) = provider

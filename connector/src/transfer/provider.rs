@@ -311,9 +311,14 @@ impl Transfers {
         t: &mut Transfer,
     ) -> Result<(), DspFailure> {
         t.allows(MessageKind::Start, Role::Provider)?;
-        let first_start = t.use_number.is_none();
+        let query = t.format.direction() == Direction::Query;
+        let first_start = t.use_number.is_none() && !query;
         let mut usage: Usage = self.usage(&t.agreement_id)?;
-        let use_number = t.use_number.unwrap_or(usage.uses + 1);
+        let use_number = if query {
+            super::sandbox::next_query_number(self.store.as_ref(), &t.agreement_id)?
+        } else {
+            t.use_number.unwrap_or(usage.uses + 1)
+        };
         let agreement = self.agreement_of(t)?;
         let decision = super::enforce::decide(
             &self.terms,
@@ -327,10 +332,15 @@ impl Transfers {
             batch,
             t,
             AuditKind::PolicyDecision,
-            if permitted {
-                format!("Nutzung Nr. {use_number} erlaubt")
-            } else {
-                format!("Nutzung Nr. {use_number} verweigert")
+            match (query, permitted) {
+                (false, true) => format!("Nutzung Nr. {use_number} erlaubt"),
+                (false, false) => format!("Nutzung Nr. {use_number} verweigert"),
+                (true, true) => {
+                    format!("Sandbox-Zugang erlaubt (nächste Abfrage Nr. {use_number})")
+                }
+                (true, false) => {
+                    format!("Sandbox-Zugang verweigert (nächste Abfrage Nr. {use_number})")
+                }
             },
             json!({"permitted": permitted, "use_number": use_number,
                    "reasons": decision.as_ref().err().map(|d| d.reasons()).unwrap_or_default()}),

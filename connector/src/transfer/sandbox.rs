@@ -49,6 +49,25 @@ pub fn min_group_size(policy: &Policy) -> u64 {
         .unwrap_or(DEFAULT_MIN_GROUP_SIZE)
 }
 
+/// The number the next answered query under an agreement would have (`answered + 1`): a
+/// `Sandbox-QUERY` transfer is not itself a use — its queries are, and an ODRL `count` counts
+/// them — so starting one is evaluated as that next query, and counts nothing.
+pub(crate) fn next_query_number(
+    store: &dyn crate::store::Store,
+    agreement_id: &str,
+) -> Result<u64, crate::store::StoreError> {
+    #[cfg(feature = "sandbox")]
+    {
+        Ok(crate::sandbox::read_history(store, agreement_id)?.answered() + 1)
+    }
+    #[cfg(not(feature = "sandbox"))]
+    {
+        // Without the feature no query is ever answered (such transfers are refused earlier).
+        let _ = (store, agreement_id);
+        Ok(1)
+    }
+}
+
 /// The formats the catalog lists for an asset: `Sandbox-QUERY` only for a personal-adjacent
 /// one, the ordinary formats otherwise. A build without the feature cannot serve
 /// `Sandbox-QUERY` and does not advertise it: it lists a personal-adjacent dataset with the
