@@ -41,22 +41,7 @@ async fn connector_revoked_members_are_refused_after_the_next_status_list() {
             async move { ([("content-type", "application/vc+jwt")], jwt) }
         }),
     );
-    let cert = env.ca.server(&["localhost"]);
-    let dir = env.dir.join("status");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
-    std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
-    let tls = connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            connector::tls::TlsListener::from_tcp(tcp, tls),
-            app.into_make_service(),
-        )
-        .await;
-    });
+    env.serve_https("status", port, app).await;
 
     let mut options = ConnectorOptions::company("stadtwerke");
     options.status_list_url = Some(url.clone());

@@ -70,22 +70,7 @@ async fn transfer_from_an_internal_http_source_is_verified_and_keeps_its_secrets
             }
         }),
     );
-    let cert = env.ca.server(&["localhost"]);
-    let dir = env.dir.join("internal-source");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
-    std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
-    let tls = connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            connector::tls::TlsListener::from_tcp(tcp, tls),
-            app.into_make_service(),
-        )
-        .await;
-    });
+    env.serve_https("internal-source", port, app).await;
 
     let source_url = upstream.clone();
     let p = Pair::start_in(

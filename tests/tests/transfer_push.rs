@@ -150,22 +150,7 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
             }
         }),
     );
-    let cert = p.env.ca.server(&["localhost"]);
-    let dir = p.env.dir.join("external-endpoint");
-    std::fs::create_dir_all(&dir).expect("dir");
-    std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
-    std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
-    let tls = connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
-    let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("bind");
-    tokio::spawn(async move {
-        let _ = axum::serve(
-            connector::tls::TlsListener::from_tcp(tcp, tls),
-            app.into_make_service(),
-        )
-        .await;
-    });
+    p.env.serve_https("external-endpoint", port, app).await;
     let cut = start_push(
         &p,
         json!({"push_endpoint": format!("https://localhost:{port}/eingang"),

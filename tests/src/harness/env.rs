@@ -68,4 +68,27 @@ impl TestEnv {
             http,
         }
     }
+
+    /// Serves `app` over HTTPS on `127.0.0.1:port` for the rest of the test, with a
+    /// `localhost` certificate from the test CA (files under `<dir>/<name>`): a status list, an
+    /// internal data source, a push endpoint — whatever a test plays beside the connectors.
+    pub async fn serve_https(&self, name: &str, port: u16, app: axum::Router) {
+        let cert = self.ca.server(&["localhost"]);
+        let dir = self.dir.join(name);
+        std::fs::create_dir_all(&dir).expect("dir");
+        std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
+        std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
+        let tls =
+            connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
+        tokio::spawn(async move {
+            let _ = axum::serve(
+                connector::tls::TlsListener::from_tcp(tcp, tls),
+                app.into_make_service(),
+            )
+            .await;
+        });
+    }
 }

@@ -439,23 +439,7 @@ impl StatusListServer {
                 async move { ([("content-type", "application/vc+jwt")], jwt) }
             }),
         );
-        let cert = env.ca.server(&["localhost"]);
-        let dir = env.dir.join("status-list");
-        std::fs::create_dir_all(&dir).expect("dir");
-        std::fs::write(dir.join("c.pem"), &cert.cert_pem).expect("cert");
-        std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
-        let tls =
-            connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
-        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind");
-        tokio::spawn(async move {
-            let _ = axum::serve(
-                connector::tls::TlsListener::from_tcp(tcp, tls),
-                app.into_make_service(),
-            )
-            .await;
-        });
+        env.serve_https("status-list", port, app).await;
         server
     }
 
