@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use tests::harness::{ConnectorOptions, TestConnector, TestEnv};
+use tests::harness::{ConnectorOptions, TestConnector, TestEnv, urlencode};
 
 const DATASET: &str = "schuleingang-2024";
 const PURPOSE: &str = "gwd:Gesundheitsberichterstattung";
@@ -158,6 +158,34 @@ async fn transfer_in(c: &TestConnector, id: &str, states: &[&str]) -> Value {
 async fn query(c: &TestConnector, transfer: &str, body: Value) -> (u16, Value) {
     c.post(&format!("/api/v1/transfers/{transfer}/query"), &body)
         .await
+}
+
+/// The provider's side of the consumer's transfer `consumer_pid`, if it knows it.
+async fn provider_side(provider: &TestConnector, consumer_pid: &str) -> Option<Value> {
+    let (_, list) = provider.get("/api/v1/transfers").await;
+    list.as_array()?
+        .iter()
+        .find(|t| t["consumer_pid"] == consumer_pid)
+        .cloned()
+}
+
+/// A count query presented straight to the provider's query endpoint with a ticket the
+/// consumer connector issued (`/api/v1/transfers/{id}/ticket`), bypassing the consumer's checks.
+async fn present_directly(env: &TestEnv, ticket: &Value) -> (u16, Value) {
+    let r = env
+        .http
+        .post(ticket["endpoint"].as_str().expect("endpoint"))
+        .header(
+            "authorization",
+            ticket["authorization"].as_str().expect("token"),
+        )
+        .header("x-dsp-caller", ticket["caller"].as_str().expect("caller"))
+        .json(&by_district(json!([{"function": "count"}])))
+        .send()
+        .await
+        .expect("query presented directly");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
 }
 
 fn by_district(measures: Value) -> Value {
@@ -538,47 +566,17 @@ async fn sandbox_queries_through_dsp() {
         "the consumer does not send through a terminated transfer: {e}"
     );
     wait_for("the provider's side of the termination", || async {
-        let (_, list) = provider.get("/api/v1/transfers").await;
-        list.as_array()
-            .and_then(|l| {
-                l.iter()
-                    .find(|t| t["consumer_pid"] == tid.as_str())
-                    .cloned()
-            })
+        provider_side(&provider, &tid)
+            .await
             .filter(|t| t["state"] == "TERMINATED")
     })
     .await;
-    let r = env
-        .http
-        .post(ticket["endpoint"].as_str().expect("endpoint"))
-        .header(
-            "authorization",
-            ticket["authorization"].as_str().expect("token"),
-        )
-        .header("x-dsp-caller", ticket["caller"].as_str().expect("caller"))
-        .json(&by_district(json!([{"function": "count"}])))
-        .send()
-        .await
-        .expect("direct query");
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, body) = present_directly(&env, &ticket).await;
     assert!((400..500).contains(&status), "{status} {body}");
     assert!(
         body["code"] == "invalid_token" || body["code"] == "not_started",
         "refused for the termination: {body}"
     );
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -604,32 +602,12 @@ async fn sandbox_query_after_expiry_is_refused() {
         .post(&format!("/api/v1/transfers/{tid}/ticket"), &json!({}))
         .await;
     assert_eq!(status, 200, "{ticket}");
-    let r = s
-        .env
-        .http
-        .post(ticket["endpoint"].as_str().expect("endpoint"))
-        .header(
-            "authorization",
-            ticket["authorization"].as_str().expect("token"),
-        )
-        .header("x-dsp-caller", ticket["caller"].as_str().expect("caller"))
-        .json(&by_district(json!([{"function": "count"}])))
-        .send()
-        .await
-        .expect("query after expiry");
-    let status = r.status().as_u16();
-    let body: Value = r.json().await.unwrap_or(Value::Null);
+    let (status, body) = present_directly(&s.env, &ticket).await;
     assert!((400..500).contains(&status), "{status} {body}");
     if body["code"] != "agreement_expired" {
         // The provider's enforcement ended the transfer at the expiry first (tokens revoked).
-        let (_, list) = s.provider.get("/api/v1/transfers").await;
-        let ended = list
-            .as_array()
-            .and_then(|l| {
-                l.iter()
-                    .find(|t| t["consumer_pid"] == tid.as_str())
-                    .cloned()
-            })
+        let ended = provider_side(&s.provider, &tid)
+            .await
             .expect("the provider's transfer");
         let text = ended["termination"].to_string();
         assert!(

@@ -17,3 +17,16 @@ pub use connector::{BrokerLink, ConnectorOptions, TCK_AUTHORIZATION, TestConnect
 pub use env::TestEnv;
 pub use identity::{Authority, Member, Participant};
 pub use peer::{Peer, PeerAuth, Received};
+
+/// Percent-encodes a path segment or a form value (everything but the unreserved characters).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}

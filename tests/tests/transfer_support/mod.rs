@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use tests::harness::messages::ctx;
 use tests::harness::tck::{TCK_PARTICIPANT, tck_property};
+pub(crate) use tests::harness::urlencode;
 use tests::harness::{
     ConnectorOptions, Member, Peer, PeerAuth, Received, TCK_AUTHORIZATION, TestConnector, TestEnv,
 };
@@ -713,17 +714,4 @@ pub(crate) async fn wait_transfer(
         );
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
-}
-
-/// Percent-encodes a path segment.
-pub(crate) fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
