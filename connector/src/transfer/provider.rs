@@ -48,18 +48,6 @@ impl Transfers {
                 ),
             )
         })?;
-        if format != TransferFormat::HttpDataPull
-            && format.direction() != Direction::Query
-            && format.direction() != Direction::Push
-        {
-            return Err(DspFailure::rejected(
-                "unsupported_format",
-                format!(
-                    "format {} is not supported by this connector yet; request HttpData-PULL",
-                    format.as_str()
-                ),
-            ));
-        }
         // Push: where to send, checked before anything is stored.
         let push = match format.direction() {
             Direction::Push => Some(self.push_target(msg.data_address.as_ref())?),
