@@ -27,6 +27,7 @@ pub mod push;
 #[cfg(feature = "sandbox")]
 pub mod query;
 pub mod range;
+pub mod refresh;
 pub mod receive;
 pub mod registry;
 pub mod serve;

@@ -6,15 +6,21 @@
 //! private, link-local or unspecified ranges nor `localhost` (unless
 //! `dataplane.allow_local_push_endpoints` is set, for development and tests, which also
 //! admits plain `http` to loopback), carries no user info, and redirects are never followed
-//! (the data client has no redirect policy; a 3xx answer is a failure). A host name that
-//! resolves to a private address is not detected here (no DNS lookup at check time).
+//! (the data client has no redirect policy; a 3xx answer is a failure).
+//!
+//! A host name is resolved when the push starts ([`resolve_push_endpoint`]): if any address
+//! it resolves to is in those ranges, the push is refused naming the host and the address.
+//! The push is then sent with [`push_client`], whose resolver ([`CheckedResolver`]) applies
+//! the same check to the very answer the connection uses, so a DNS rebinding between the
+//! check and the connect cannot redirect the data into a private network.
 //!
 //! The body is sent chunked (`PUT`), read from the file in blocks (memory stays flat), with
 //! `Repr-Digest: sha-256=:…:` of the whole file and the consumer's bearer token; cancelling
 //! the transfer's token aborts the request at once.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
@@ -45,7 +51,10 @@ pub enum PushError {
     Stopped,
 }
 
-fn is_local(ip: IpAddr) -> bool {
+/// Whether `ip` is in a range a push must not go to: loopback, private (10/8, 172.16/12,
+/// 192.168/16), link-local, unspecified, broadcast, carrier-grade NAT (100.64/10), unique
+/// local (fc00::/7), IPv6 link-local (fe80::/10), and IPv4-mapped IPv6 forms of these.
+pub fn is_local(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => {
             v4.is_loopback()
@@ -105,6 +114,90 @@ pub fn check_push_endpoint(endpoint: &str, allow_local: bool) -> Result<reqwest:
         )));
     }
     Ok(url)
+}
+
+/// Resolves `host` (a name, port `port`) with the system resolver; unless `allow_local`,
+/// refuses when any address it resolves to is local or private (naming the host and the
+/// address). An answer with no address, or a failed lookup, is a connection failure.
+pub async fn resolve_checked(
+    host: &str,
+    port: u16,
+    allow_local: bool,
+) -> Result<Vec<SocketAddr>, PushError> {
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host, port))
+        .await
+        .map_err(|e| PushError::Connection(format!("{host} cannot be resolved: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(PushError::Connection(format!(
+            "{host} resolves to no address"
+        )));
+    }
+    if !allow_local && let Some(bad) = addrs.iter().find(|a| is_local(a.ip())) {
+        return Err(PushError::Endpoint(format!(
+            "host {host} resolves to {}, a local or private address; this provider does not push into private networks",
+            bad.ip()
+        )));
+    }
+    Ok(addrs)
+}
+
+/// Resolves the host of an endpoint [`check_push_endpoint`] accepted, when the push starts
+/// (see the module docs); returns the addresses checked. An IP address needs no lookup (it
+/// was checked with the URL).
+pub async fn resolve_push_endpoint(
+    url: &reqwest::Url,
+    allow_local: bool,
+) -> Result<Vec<SocketAddr>, PushError> {
+    let port = url.port_or_known_default().unwrap_or(443);
+    let host = url
+        .host_str()
+        .ok_or_else(|| PushError::Endpoint(format!("{url} has no host")))?;
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    match bare.parse::<IpAddr>() {
+        Ok(ip) => Ok(vec![SocketAddr::new(ip, port)]),
+        Err(_) => resolve_checked(bare, port, allow_local).await,
+    }
+}
+
+/// The resolver of [`push_client`]: the system resolver, refusing every answer that contains
+/// a local or private address unless local endpoints are allowed.
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedResolver {
+    allow_local: bool,
+}
+
+impl reqwest::dns::Resolve for CheckedResolver {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_owned();
+        let allow_local = self.allow_local;
+        Box::pin(async move {
+            // Port 0: the connector puts in the URL's port.
+            let addrs = resolve_checked(&host, 0, allow_local)
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)?;
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
+/// The HTTPS client pushes are sent with: TLS `tls`, no redirects, connecting and reading
+/// bounded (no overall timeout: a push may take hours), host names resolved by
+/// [`CheckedResolver`].
+pub fn push_client(
+    tls: rustls::ClientConfig,
+    allow_local: bool,
+    user_agent: &str,
+) -> Result<reqwest::Client, String> {
+    reqwest::Client::builder()
+        .use_preconfigured_tls(tls)
+        .dns_resolver(Arc::new(CheckedResolver { allow_local }))
+        .connect_timeout(std::time::Duration::from_secs(10))
+        .read_timeout(std::time::Duration::from_secs(60))
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(user_agent)
+        .build()
+        .map_err(|e| format!("cannot build the push client: {e}"))
 }
 
 /// Sends the file at `path` (`size` bytes, SHA-256 `sha256` hex) to `url` with `PUT`,
@@ -167,6 +260,109 @@ pub async fn push_file(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("address")
+    }
+
+    #[test]
+    fn local_and_private_ranges_are_recognised() {
+        for local in [
+            "127.0.0.1",
+            "127.255.0.9",
+            "0.0.0.0",
+            "10.0.0.1",
+            "172.16.0.1",
+            "172.31.255.254",
+            "192.168.1.1",
+            "169.254.169.254",
+            "255.255.255.255",
+            "100.64.0.1",
+            "100.127.255.254",
+            "::1",
+            "::",
+            "fc00::1",
+            "fd12:3456::1",
+            "fe80::1",
+            "febf::1",
+            "::ffff:127.0.0.1",
+            "::ffff:10.1.2.3",
+            "::ffff:192.168.0.1",
+            "::ffff:100.64.1.1",
+        ] {
+            assert!(is_local(ip(local)), "{local} is local");
+        }
+        for public in [
+            "8.8.8.8",
+            "172.15.255.255",
+            "172.32.0.1",
+            "100.63.255.255",
+            "100.128.0.1",
+            "192.169.0.1",
+            "2001:db8::1",
+            "2a00:1450::1",
+            "fec0::1",
+            "fbff::1",
+            "::ffff:8.8.8.8",
+        ] {
+            assert!(!is_local(ip(public)), "{public} is public");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_name_resolving_to_loopback_is_refused_naming_host_and_address() {
+        let e = resolve_checked("localhost", 443, false)
+            .await
+            .expect_err("localhost is refused");
+        let text = e.to_string();
+        assert!(matches!(e, PushError::Endpoint(_)), "{e:?}");
+        assert!(text.contains("localhost"), "{text}");
+        assert!(text.contains("127.0.0.1") || text.contains("::1"), "{text}");
+        let allowed = resolve_checked("localhost", 8443, true)
+            .await
+            .expect("allowed when local endpoints are");
+        assert!(
+            allowed
+                .iter()
+                .all(|a| a.port() == 8443 && a.ip().is_loopback())
+        );
+        let url = reqwest::Url::parse("https://localhost:9/in").expect("url");
+        assert!(resolve_push_endpoint(&url, false).await.is_err());
+        let literal = reqwest::Url::parse("https://[2001:db8::1]:9443/in").expect("url");
+        assert_eq!(
+            resolve_push_endpoint(&literal, false)
+                .await
+                .expect("literal"),
+            vec![SocketAddr::new(ip("2001:db8::1"), 9443)]
+        );
+    }
+
+    #[tokio::test]
+    async fn the_push_client_does_not_connect_to_a_name_resolving_to_loopback() {
+        // A listener on loopback that would accept the connection.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let tls = crate::tls::client_config(rustls::RootCertStore::empty()).expect("tls");
+        let client = push_client(tls, false, "test").expect("client");
+        let e = client
+            .put(format!("http://localhost:{port}/in"))
+            .body("x")
+            .send()
+            .await
+            .expect_err("refused by the resolver");
+        let mut chain = e.to_string();
+        let mut source = std::error::Error::source(&e);
+        while let Some(inner) = source {
+            chain.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        assert!(chain.contains("local or private"), "{chain}");
+        let accepted =
+            tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
+        assert!(accepted.is_err(), "no connection reached the listener");
+    }
 
     #[test]
     fn only_public_https_endpoints_pass_unless_local_ones_are_allowed() {

@@ -2,6 +2,11 @@
 //! and one consumer; only their SHA-256 is stored. A token alone is not enough: every data
 //! request must also carry the consumer's own request token (membership credential, single
 //! use), and the consumer it proves must be the one the token was issued to.
+//!
+//! Beside each access token the provider issues a refresh token ([`RefreshGrant`], stored
+//! hashed too): presented once to the refresh endpoint (see `dataplane::refresh`) it buys a
+//! new access token and a new refresh token, while the transfer runs. Ending or restarting
+//! the transfer removes both kinds ([`revoke_all`]).
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -12,6 +17,9 @@ use crate::store::{Record, Store, StoreError, StoreExt, WriteBatch};
 
 /// Key prefix of access tokens.
 pub const TOKEN: &str = "dptoken/";
+
+/// Key prefix of refresh tokens.
+pub const REFRESH: &str = "dprefresh/";
 
 /// The header carrying the caller's own request token on data requests (the data address's
 /// `Authorization` carries the access token).
@@ -33,6 +41,24 @@ pub struct AccessToken {
 }
 
 impl Record for AccessToken {
+    const SCHEMA_VERSION: u32 = 1;
+}
+
+/// What a refresh token grants: one renewal of the access token of a transfer, to the
+/// consumer it was issued to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshGrant {
+    /// The provider's transfer process.
+    pub transfer_id: String,
+    /// The agreement.
+    pub agreement_id: String,
+    /// The consumer it was issued to.
+    pub consumer: String,
+    /// Issued (ms).
+    pub issued_ms: i64,
+}
+
+impl Record for RefreshGrant {
     const SCHEMA_VERSION: u32 = 1;
 }
 
@@ -75,6 +101,43 @@ pub fn issue(
     (secret, expires_ms)
 }
 
+fn refresh_key(token: &str) -> String {
+    format!("{REFRESH}{}", token_sha256(token))
+}
+
+/// Adds a new refresh token for the transfer to `batch`; returns the secret.
+pub fn issue_refresh(
+    batch: &mut WriteBatch,
+    transfer_id: &str,
+    agreement_id: &str,
+    consumer: &str,
+) -> String {
+    let secret = new_secret();
+    batch.put(
+        refresh_key(&secret),
+        &RefreshGrant {
+            transfer_id: transfer_id.to_owned(),
+            agreement_id: agreement_id.to_owned(),
+            consumer: consumer.to_owned(),
+            issued_ms: now_ms(),
+        },
+    );
+    secret
+}
+
+/// What a presented refresh token is (`None`: unknown, used, or its transfer ended).
+pub fn lookup_refresh(store: &dyn Store, token: &str) -> Result<Option<RefreshGrant>, StoreError> {
+    if token.is_empty() || token.len() > 256 {
+        return Ok(None);
+    }
+    store.get(&refresh_key(token))
+}
+
+/// Adds the removal of a refresh token (used once) to `batch`.
+pub fn consume_refresh(batch: &mut WriteBatch, token: &str) {
+    batch.delete(refresh_key(token));
+}
+
 /// What a presented token is.
 pub fn lookup(store: &dyn Store, token: &str) -> Result<Option<AccessToken>, StoreError> {
     if token.is_empty() || token.len() > 256 {
@@ -83,8 +146,9 @@ pub fn lookup(store: &dyn Store, token: &str) -> Result<Option<AccessToken>, Sto
     store.get(&key(token))
 }
 
-/// Adds the removal of every token of `transfer_id` (and of expired ones of any transfer, a
-/// day after expiry) to `batch`.
+/// Adds the removal of every access token of `transfer_id` (and of expired ones of any
+/// transfer, a day after expiry) and of every refresh token of `transfer_id` to `batch`;
+/// returns the number of access tokens removed.
 pub fn revoke_all(
     store: &dyn Store,
     batch: &mut WriteBatch,
@@ -98,6 +162,28 @@ pub fn revoke_all(
             n += 1;
         } else if t.expires_ms + 86_400_000 < now {
             batch.delete(k);
+        }
+    }
+    for (k, g) in store.scan::<RefreshGrant>(REFRESH)? {
+        if g.transfer_id == transfer_id {
+            batch.delete(k);
+        }
+    }
+    Ok(n)
+}
+
+/// Adds the removal of the access tokens of `transfer_id` only (a renewal: its refresh
+/// token is consumed separately) to `batch`.
+pub fn revoke_access(
+    store: &dyn Store,
+    batch: &mut WriteBatch,
+    transfer_id: &str,
+) -> Result<usize, StoreError> {
+    let mut n = 0;
+    for (k, t) in store.scan::<AccessToken>(TOKEN)? {
+        if t.transfer_id == transfer_id {
+            batch.delete(k);
+            n += 1;
         }
     }
     Ok(n)
@@ -131,5 +217,40 @@ mod tests {
         assert!(lookup(&store, &a).expect("get").is_none());
         assert!(lookup(&store, &b).expect("get").is_some());
         assert!(lookup(&store, "").expect("get").is_none());
+    }
+
+    #[test]
+    fn refresh_tokens_are_stored_hashed_single_use_and_go_with_their_transfer() {
+        let store = crate::store::SledStore::temporary().expect("store");
+        let mut batch = WriteBatch::new();
+        let r1 = issue_refresh(&mut batch, "t1", "ag", "did:web:c");
+        let r2 = issue_refresh(&mut batch, "t2", "ag", "did:web:c");
+        store.apply(batch).expect("apply");
+        let raw = store.scan_raw(REFRESH).expect("scan");
+        assert_eq!(raw.len(), 2);
+        assert!(
+            raw.iter()
+                .all(|(k, v)| !k.contains(&r1) && !String::from_utf8_lossy(v).contains(&r1))
+        );
+        let g = lookup_refresh(&store, &r1).expect("get").expect("grant");
+        assert_eq!(
+            (g.transfer_id.as_str(), g.consumer.as_str()),
+            ("t1", "did:web:c")
+        );
+        assert!(
+            lookup(&store, &r1).expect("get").is_none(),
+            "not an access token"
+        );
+        let mut batch = WriteBatch::new();
+        consume_refresh(&mut batch, &r1);
+        store.apply(batch).expect("apply");
+        assert!(
+            lookup_refresh(&store, &r1).expect("get").is_none(),
+            "used once"
+        );
+        let mut batch = WriteBatch::new();
+        revoke_all(&store, &mut batch, "t2").expect("revoke");
+        store.apply(batch).expect("apply");
+        assert!(lookup_refresh(&store, &r2).expect("get").is_none());
     }
 }

@@ -83,6 +83,10 @@ pub fn dsp_app(app: Arc<App>) -> Router {
             "/data/{transfer}/files/{*path}",
             get(crate::dataplane::serve::folder_file),
         )
+        .route(
+            "/data/{transfer}/refresh",
+            post(crate::dataplane::refresh::refresh),
+        )
         .merge(sandbox_query_routes())
         .route("/health", get(well_known::health))
         .route("/ready", get(well_known::ready))

@@ -274,6 +274,13 @@ pub struct Ticket {
     /// Size and SHA-256 as the provider announced.
     #[schema(value_type = Object)]
     pub files: Value,
+    /// Where the access token is renewed (`POST`, see `dataplane::refresh`), when offered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_endpoint: Option<String>,
+    /// The refresh token (secret, single use). A tool that uses it takes renewal over: the
+    /// connector's own copy is then used up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
 }
 
 /// Credentials for one data request by another tool (e.g. curl); each ticket's caller token
@@ -300,6 +307,8 @@ pub async fn ticket(
         caller,
         caller_header: crate::dataplane::CALLER_HEADER.into(),
         files: json!(t.files),
+        refresh_endpoint: pull.refresh_endpoint,
+        refresh_token: pull.refresh_token,
     }))
 }
 

@@ -226,6 +226,8 @@ impl Transfers {
         } else {
             // The consumer restarts a suspended transfer: evaluated like a new access.
             t.allows(MessageKind::Start, by)?;
+            self.refuse_if_revoked(&t)
+                .map_err(|d| DspFailure::rejected(d.code, d.summary()))?;
             let decision = super::enforce::decide(
                 &self.terms,
                 self.agreement_of(&t)?.as_ref(),
@@ -418,6 +420,23 @@ impl Transfers {
                     match self.get(id) {
                         Ok(Some(t)) if t.state == TransferState::Started => continue,
                         _ => return,
+                    }
+                }
+                Err(PullError::Refused {
+                    status: 401,
+                    reason,
+                }) if reason.contains("access token has expired")
+                    && attempt < max
+                    && self.renewable(id) =>
+                {
+                    // The token expired (e.g. a resume after its lifetime): renew, resume.
+                    if let Err(e) = self.renew_pull(id).await {
+                        let reason = format!("the access token expired and {e}");
+                        let _ = self
+                            .local_failure(id, &reason)
+                            .await
+                            .map_err(|e| tracing::warn!(error = %e, "cannot terminate"));
+                        return;
                     }
                 }
                 Err(e) => {
@@ -715,5 +734,11 @@ fn read_pull_address(address: &DataAddress) -> Result<PullAddress, DspFailure> {
         token,
         expires_ms,
         folder: property(address, "layout") == Some("folder"),
+        refresh_endpoint: property(address, crate::dataplane::refresh::REFRESH_ENDPOINT)
+            .filter(|e| reqwest::Url::parse(e).is_ok())
+            .map(str::to_owned),
+        refresh_token: property(address, crate::dataplane::refresh::REFRESH_TOKEN)
+            .filter(|t| !t.is_empty() && t.len() <= 1024)
+            .map(str::to_owned),
     })
 }

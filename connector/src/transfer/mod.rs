@@ -23,6 +23,7 @@ pub mod enforce;
 pub mod format;
 mod local;
 mod provider;
+mod refresh;
 pub mod push;
 pub mod record;
 pub mod sandbox;

@@ -299,7 +299,19 @@ impl Transfers {
         t: &mut Transfer,
     ) -> Result<(), DspFailure> {
         t.allows(MessageKind::Start, Role::Provider)?;
+        if let Err(denial) = self.refuse_if_revoked(t) {
+            // Revoked after the request: ended instead of started (see `watch`).
+            self.record(
+                batch,
+                t,
+                AuditKind::PolicyDecision,
+                "Start verweigert: Mitgliedschaft widerrufen".into(),
+                json!({"permitted": false, "code": denial.code, "reasons": denial.reasons()}),
+            );
+            return self.terminate_with(batch, t, "enforcement", denial.code, denial.reasons());
+        }
         let query = t.format.direction() == Direction::Query;
+
         let first_start = t.use_number.is_none() && !query;
         let mut usage: Usage = self.usage(&t.agreement_id)?;
         let use_number = if query {
@@ -357,7 +369,20 @@ impl Transfers {
                 &secret,
                 expires_ms,
             )),
-            Direction::Pull => Some(self.pull_address(t, &secret, expires_ms)),
+            Direction::Pull => {
+                // Renewable while the transfer runs (`dataplane::refresh`).
+                let refresh =
+                    token::issue_refresh(batch, &t.id, &t.agreement_id, &t.counterparty.id);
+                let mut address = self.pull_address(t, &secret, expires_ms);
+                address
+                    .endpoint_properties
+                    .extend(crate::dataplane::refresh::refresh_properties(
+                        &self.settings.data_base_url,
+                        &t.id,
+                        &refresh,
+                    ));
+                Some(address)
+            }
             // Push: the provider sends; the start message names no address.
             Direction::Push => None,
         };

@@ -250,6 +250,12 @@ impl Transfers {
         };
         let target = t.push.clone().ok_or(PushError::Stopped)?;
         let url = self.check_push_endpoint(&target.endpoint)?;
+        // A name resolving to a private address is refused (the client checks again).
+        crate::dataplane::push::resolve_push_endpoint(
+            &url,
+            self.settings.dataplane.allow_local_push_endpoints,
+        )
+        .await?;
         let asset = self
             .assets
             .asset(&t.dataset_id)
@@ -283,7 +289,7 @@ impl Transfers {
         let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
         let seen = sent.clone();
         let result = push_file(
-            &self.data_client,
+            &self.push_client,
             url,
             (!target.token.is_empty()).then_some(target.token.as_str()),
             &path,

@@ -54,6 +54,12 @@ pub struct PullAddress {
     /// `<endpoint>/files/<path>`.
     #[serde(default)]
     pub folder: bool,
+    /// Where the access token is renewed (`refreshEndpoint`), when the provider offers it.
+    #[serde(default)]
+    pub refresh_endpoint: Option<String>,
+    /// The refresh token (secret, single use; rotated by each renewal).
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
 /// Push: where the provider sends the data.
@@ -254,6 +260,9 @@ impl Transfer {
         let mut t = self.clone();
         if let Some(p) = &mut t.pull {
             p.token = "(geheim)".into();
+            if p.refresh_token.is_some() {
+                p.refresh_token = Some("(geheim)".into());
+            }
         }
         if let Some(p) = &mut t.push
             && !p.token.is_empty()

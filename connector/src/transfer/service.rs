@@ -67,6 +67,8 @@ pub struct Transfers {
     pub(super) tck: Arc<TckTransfers>,
     pub(super) config: Arc<crate::config::Config>,
     pub(super) data_client: reqwest::Client,
+    /// HTTPS client for pushes (names resolved and checked, see `dataplane::push`).
+    pub(super) push_client: reqwest::Client,
     pub(super) issuer: Arc<TokenIssuer>,
     pub(super) fetching: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
     /// The verifier of callers, whose revocation list the watch applies to running
@@ -104,6 +106,8 @@ pub struct TransfersParts {
     pub config: Arc<crate::config::Config>,
     /// HTTPS client for data (no overall timeout; streams may be long).
     pub data_client: reqwest::Client,
+    /// HTTPS client for pushes (see [`crate::dataplane::push::push_client`]).
+    pub push_client: reqwest::Client,
     /// Signs this connector's request tokens (data requests carry one).
     pub issuer: Arc<TokenIssuer>,
 }
@@ -125,6 +129,7 @@ impl Transfers {
             tck: Arc::new(parts.tck),
             config: parts.config,
             data_client: parts.data_client,
+            push_client: parts.push_client,
             issuer: parts.issuer,
             fetching: Arc::default(),
             verifier: None,
@@ -318,6 +323,11 @@ pub fn assemble(
         .map_err(|e| format!("seeding the TCK transfer agreements: {e}"))?,
         None => TckTransfers::default(),
     };
+    let push_client = crate::dataplane::push::push_client(
+        tls.clone(),
+        config.dataplane.allow_local_push_endpoints,
+        concat!("kommunaler-datenraum-connector/", env!("CARGO_PKG_VERSION")),
+    )?;
     let data_client = reqwest::Client::builder()
         .use_preconfigured_tls(tls)
         .connect_timeout(std::time::Duration::from_secs(10))
@@ -352,6 +362,7 @@ pub fn assemble(
         tck,
         config: Arc::new(config.clone()),
         data_client,
+        push_client,
         issuer,
     });
     Ok((audit, transfers))

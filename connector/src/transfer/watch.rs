@@ -9,15 +9,25 @@
 //! How soon a revocation stops a stream: the list is fetched every
 //! `trust.status_list_refresh_secs`; once installed, the next tick (at most
 //! `dataplane.enforcement_interval_ms` later) terminates the transfer.
+//!
+//! A revocation ends every unfinished transfer of the consumer, not only running ones: when a
+//! newly installed list differs from the last one seen, the provider's REQUESTED (still being
+//! prepared) and SUSPENDED transfers of every consumer it revokes are terminated the same way
+//! (TransferTerminationMessage with `membership_revoked` and the reasons, tokens revoked,
+//! policy decision in the audit log). A start or restart of a revoked consumer's transfer
+//! between the list's arrival and that tick is refused by [`Transfers::refuse_if_revoked`];
+//! new requests of a revoked member are refused when its request token is verified.
 
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use contracts::eval::XsdDuration;
+use contracts::membership::StatusList;
 use contracts::odrl::{Operator, RightOperand};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::enforce::Denial;
 use super::record::Transfer;
 use super::service::Transfers;
 use crate::audit::{AuditEvent, AuditKind};
@@ -28,6 +38,16 @@ use crate::store::WriteBatch;
 
 const ELAPSED_TIME: &str = "http://www.w3.org/ns/odrl/2/elapsedTime";
 const DATE_TIME: &str = "http://www.w3.org/ns/odrl/2/dateTime";
+
+/// The denial when `list` revokes the membership credential the consumer of `t` presented.
+fn revoked_by(t: &Transfer, list: &StatusList) -> Option<Denial> {
+    let entry = crate::trust::revocation::revoked_entry(t.credential.as_deref()?, list)?;
+    Some(super::enforce::membership_revoked(
+        &t.counterparty.id,
+        &entry.list_url,
+        entry.index,
+    ))
+}
 
 /// When the use an agreement allows ends: its fixed end, or the earliest bound of an
 /// `elapsedTime` or `dateTime` constraint of its permissions; `None` when unbounded. A
@@ -94,12 +114,14 @@ impl Transfers {
         }
         let interval = Duration::from_millis(self.settings.dataplane.enforcement_interval_ms);
         let mut ticks = 0u64;
+        let mut seen_list = None;
         loop {
             tokio::select! {
                 _ = shutdown.cancelled() => return,
                 _ = tokio::time::sleep(interval) => {}
             }
             ticks += 1;
+            self.enforce_revocation(&mut seen_list).await;
             self.enforce_running().await;
             if ticks.is_multiple_of(4) {
                 self.deletion_duty().await;
@@ -108,14 +130,98 @@ impl Transfers {
     }
 
     /// Whether the revocation list installed now revokes the consumer of `t`.
-    fn revoked_consumer(&self, t: &Transfer) -> Option<super::enforce::Denial> {
+    fn revoked_consumer(&self, t: &Transfer) -> Option<Denial> {
         let list = self.verifier.as_ref()?.status_list()?;
-        let entry = crate::trust::revocation::revoked_entry(t.credential.as_deref()?, &list)?;
-        Some(super::enforce::membership_revoked(
-            &t.counterparty.id,
-            &entry.list_url,
-            entry.index,
-        ))
+        revoked_by(t, &list)
+    }
+
+    /// Provider: refuses to start or restart `t` when the installed revocation list revokes
+    /// the membership credential its consumer presented (the reasons name the list and the
+    /// entry).
+    pub(super) fn refuse_if_revoked(&self, t: &Transfer) -> Result<(), Denial> {
+        match (t.role, self.revoked_consumer(t)) {
+            (Role::Provider, Some(denial)) => Err(denial),
+            _ => Ok(()),
+        }
+    }
+
+    /// Provider: when the installed revocation list is not the one last seen, ends the
+    /// requested and suspended transfers of every consumer it revokes (running ones are
+    /// ended by [`Self::enforce_running`] at every tick).
+    async fn enforce_revocation(&self, seen: &mut Option<StatusList>) {
+        let Some(list) = self.verifier.as_ref().and_then(|v| v.status_list()) else {
+            return;
+        };
+        if seen.as_ref() == Some(&list) {
+            return;
+        }
+        let Ok(all) = self.list() else {
+            // Tried again at the next tick.
+            return;
+        };
+        for t in all {
+            if t.role != Role::Provider
+                || !matches!(t.state, TransferState::Requested | TransferState::Suspended)
+            {
+                continue;
+            }
+            if let Some(denial) = revoked_by(&t, &list) {
+                self.end_by_enforcement(
+                    &t.id,
+                    &[TransferState::Requested, TransferState::Suspended],
+                    &denial,
+                    "Übertragung wegen widerrufener Mitgliedschaft beendet",
+                )
+                .await;
+            }
+        }
+        *seen = Some(list);
+    }
+
+    /// Terminates the provider transfer `id`, when it is still in one of `states`, because
+    /// of `denial`:
+    /// the policy decision in the audit log, the termination message with the reasons to the
+    /// consumer, its tokens revoked, its streams cut.
+    async fn end_by_enforcement(
+        &self,
+        id: &str,
+        states: &[TransferState],
+        denial: &Denial,
+        summary: &str,
+    ) {
+        let _guard = self.locks.lock(id).await;
+        let Ok(Some(mut t)) = self.get(id) else {
+            return;
+        };
+        if t.role != Role::Provider || !states.contains(&t.state) {
+            return;
+        }
+        let was = t.state;
+        t.preparing = false;
+        let mut batch = WriteBatch::new();
+        self.record(
+            &mut batch,
+            &t,
+            AuditKind::PolicyDecision,
+            summary.to_owned(),
+            json!({"permitted": false, "code": denial.code, "reasons": denial.reasons()}),
+        );
+        let done = self
+            .terminate_with(
+                &mut batch,
+                &mut t,
+                "enforcement",
+                denial.code,
+                denial.reasons(),
+            )
+            .map_err(|e| e.to_string())
+            .and_then(|_| self.commit(batch, &t).map_err(|e| e.to_string()));
+        match done {
+            Ok(()) => {
+                tracing::info!(transfer = %id, code = denial.code, state = %was, "transfer ended by enforcement")
+            }
+            Err(e) => tracing::warn!(transfer = %id, error = %e, "cannot end the transfer"),
+        }
     }
 
     /// Stops running provider transfers whose agreement no longer allows the use, or whose
@@ -139,37 +245,13 @@ impl Transfers {
                     denial
                 }
             };
-            let _guard = self.locks.lock(&id).await;
-            let Ok(Some(mut t)) = self.get(&id) else {
-                continue;
-            };
-            if t.state != TransferState::Started {
-                continue;
-            }
-            let mut batch = WriteBatch::new();
-            self.record(
-                &mut batch,
-                &t,
-                AuditKind::PolicyDecision,
-                "Laufende Übertragung nicht mehr erlaubt".into(),
-                json!({"permitted": false, "code": denial.code, "reasons": denial.reasons()}),
-            );
-            let done = self
-                .terminate_with(
-                    &mut batch,
-                    &mut t,
-                    "enforcement",
-                    denial.code,
-                    denial.reasons(),
-                )
-                .map_err(|e| e.to_string())
-                .and_then(|_| self.commit(batch, &t).map_err(|e| e.to_string()));
-            match done {
-                Ok(()) => {
-                    tracing::info!(transfer = %id, code = denial.code, "running transfer stopped by enforcement")
-                }
-                Err(e) => tracing::warn!(transfer = %id, error = %e, "cannot stop the transfer"),
-            }
+            self.end_by_enforcement(
+                &id,
+                &[TransferState::Started],
+                &denial,
+                "Laufende Übertragung nicht mehr erlaubt",
+            )
+            .await;
         }
     }
 
