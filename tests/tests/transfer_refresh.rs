@@ -1,0 +1,315 @@
+//! Access token renewal of `HttpData-PULL` transfers between two real connectors over TLS:
+//! the start message's data address carries `refreshEndpoint` and `refreshToken` (and still
+//! validates against DSP 2025-1); a renewal gives a new access token (the old one stops
+//! working) and a new refresh token (the used one is refused when replayed); another member
+//! cannot renew; after termination nothing is renewed; every renewal and refusal is in the
+//! provider's audit log. A pull whose token expired resumes after a cut by renewing.
+
+#[path = "transfer_support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Pair, sha256_hex, urlencode, wait_transfer};
+use tests::harness::{Member, Peer, PeerAuth};
+
+/// `POST {endpoint}` with the refresh token and the caller token; status and JSON answer.
+async fn renew(p: &Pair, endpoint: &str, refresh_token: &str, caller: &str) -> (u16, Value) {
+    let r = p
+        .env
+        .http
+        .post(endpoint)
+        .header("x-dsp-caller", caller)
+        .json(&json!({"refresh_token": refresh_token}))
+        .send()
+        .await
+        .expect("renewal request");
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The DSP messages of `type_` captured so far (both sides).
+fn captured(p: &Pair, type_: &str) -> Vec<(std::path::PathBuf, Value)> {
+    let mut out = Vec::new();
+    let mut dirs = vec![p.env.capture.dir().clone()];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if let Ok(text) = std::fs::read_to_string(&path)
+                && let Ok(v) = serde_json::from_str::<Value>(&text)
+                && v["@type"] == type_
+            {
+                out.push((path, v));
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended_transfers() {
+    let p = Pair::start("transfer_refresh", 1024 * 1024, json!({"abrufe": "10"})).await;
+    let a = p.transfer(true).await;
+    p.wait_consumer(&a, "STARTED", |t| t["state"] == "STARTED")
+        .await;
+    let ticket = p.ticket(&a).await;
+    let endpoint = ticket["endpoint"].as_str().expect("endpoint").to_owned();
+    let old_access = ticket["authorization"].as_str().expect("token").to_owned();
+    let refresh_endpoint = ticket["refresh_endpoint"]
+        .as_str()
+        .expect("refresh endpoint in the ticket")
+        .to_owned();
+    let first_refresh = ticket["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    assert!(refresh_endpoint.ends_with("/refresh"), "{refresh_endpoint}");
+
+    // The start message names both properties and is valid DSP 2025-1.
+    let starts = captured(&p, "TransferStartMessage");
+    let (path, start) = starts
+        .iter()
+        .find(|(_, m)| {
+            m["dataAddress"]["endpointProperties"]
+                .to_string()
+                .contains("refreshEndpoint")
+        })
+        .expect("a captured start message with refreshEndpoint");
+    let names: Vec<&str> = start["dataAddress"]["endpointProperties"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    for name in [
+        "authorization",
+        "expiresAt",
+        "refreshEndpoint",
+        "refreshToken",
+    ] {
+        assert!(names.contains(&name), "{name} in {names:?}");
+    }
+    let out = std::process::Command::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/tools/validate-dsp-message"
+    ))
+    .arg(path)
+    .output()
+    .expect("run validate-dsp-message");
+    assert!(
+        out.status.success(),
+        "the start message validates: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    // A renewal: new access token, new refresh token, an expiry.
+    let (status, renewed) = renew(
+        &p,
+        &refresh_endpoint,
+        &first_refresh,
+        ticket["caller"].as_str().expect("caller"),
+    )
+    .await;
+    assert_eq!(status, 200, "{renewed}");
+    assert_eq!(renewed["token_type"], "Bearer");
+    assert!(renewed["expires_in"].as_i64().expect("expires_in") > 0);
+    assert!(renewed["expires_at"].is_string(), "{renewed}");
+    let new_access = format!(
+        "Bearer {}",
+        renewed["access_token"].as_str().expect("access token")
+    );
+    let second_refresh = renewed["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    assert_ne!(new_access, old_access);
+    assert_ne!(second_refresh, first_refresh);
+
+    // The old access token no longer opens the data; the new one does.
+    let caller = p.ticket(&a).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned();
+    let r = p.get_data(&endpoint, &old_access, &caller, None).await;
+    assert_eq!(r.status(), 401);
+    let body: Value = r.json().await.expect("JSON");
+    assert_eq!(body["code"], "invalid_token", "{body}");
+    let caller = p.ticket(&a).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned();
+    let r = p
+        .get_data(&endpoint, &new_access, &caller, Some("bytes=0-9"))
+        .await;
+    assert_eq!(r.status(), 206);
+    assert_eq!(r.bytes().await.expect("body").as_ref(), &p.data[..10]);
+
+    // The used refresh token is refused when replayed.
+    let caller = p.ticket(&a).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned();
+    let (status, body) = renew(&p, &refresh_endpoint, &first_refresh, &caller).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "invalid_refresh_token", "{body}");
+    assert!(
+        body["reason"].to_string().contains("already used"),
+        "{body}"
+    );
+
+    // Another member with its own valid credential and the stolen refresh token.
+    let thief = Peer::start(
+        &p.env,
+        Member::municipality("Stadt Anderswo", "09162000"),
+        PeerAuth::Token,
+    )
+    .await;
+    let thief_caller = format!("Bearer {}", thief.participant.token(&p.provider.did));
+    let (status, body) = renew(&p, &refresh_endpoint, &second_refresh, &thief_caller).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "wrong_consumer", "{body}");
+    // ... which did not use it up: the consumer still renews with it.
+    let caller = p.ticket(&a).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned();
+    let (status, renewed) = renew(&p, &refresh_endpoint, &second_refresh, &caller).await;
+    assert_eq!(status, 200, "{renewed}");
+    let third_refresh = renewed["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+
+    // After termination nothing is renewed, and the refusal says why.
+    let (status, t) = p
+        .consumer
+        .post(
+            &format!("/api/v1/transfers/{}/terminate", urlencode(&a)),
+            &json!({"reasons": ["Test"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{t}");
+    let pa = p.provider_transfer(&a).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    wait_transfer(&p.provider, &pa, "TERMINATED", |t| {
+        t["state"] == "TERMINATED"
+    })
+    .await;
+    let caller = p.ticket(&a).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned();
+    let (status, body) = renew(&p, &refresh_endpoint, &third_refresh, &caller).await;
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["code"], "not_started", "{body}");
+    assert!(body["reason"].to_string().contains("TERMINATED"), "{body}");
+
+    // The provider's audit log: two renewals, and each refusal with its code.
+    let log = p.audit(&p.provider).await;
+    let renewals = log
+        .iter()
+        .filter(|e| e["process"] == pa.as_str() && e["details"]["event"] == "token_renewed")
+        .count();
+    assert_eq!(renewals, 2, "{log:?}");
+    let (_, refused) = p.provider.get("/api/v1/audit?kind=access_refused").await;
+    let codes: Vec<&str> = refused
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["details"]["renewal"] == true)
+        .filter_map(|e| e["details"]["code"].as_str())
+        .collect();
+    for code in ["invalid_refresh_token", "wrong_consumer", "not_started"] {
+        assert!(codes.contains(&code), "{code} not logged: {codes:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_refresh_lets_a_pull_resume_after_its_token_expired() {
+    const SIZE: usize = 192 * 1024 * 1024;
+    let mut p = Pair::start_with("transfer_refresh_resume", SIZE, json!({}), |c| {
+        support::set_dataplane(c, "token_lifetime_secs", toml::Value::Integer(2))
+    })
+    .await;
+    let id = p.transfer(false).await;
+    // Cut in the middle: the consumer is killed while data moves ...
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, t) = p
+            .consumer
+            .get(&format!("/api/v1/transfers/{}", urlencode(&id)))
+            .await;
+        assert!(
+            t["progress"]["done_ms"].is_null(),
+            "the transfer finished before it could be cut; use a larger file"
+        );
+        if t["progress"]["bytes"].as_u64().unwrap_or(0) >= (SIZE / 20) as u64 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {t}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    p.consumer.kill9();
+    // ... and comes back after its access token (2 s) expired.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    p.consumer.spawn().await;
+    let t = p
+        .wait_consumer(&id, "COMPLETED with data", |t| {
+            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
+        })
+        .await;
+    assert_eq!(
+        t["received"][0]["sha256"],
+        sha256_hex(&p.data).as_str(),
+        "{t}"
+    );
+    let stored =
+        std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
+    assert!(stored == p.data, "the stored file is the provider's data");
+
+    // The provider refused the expired token once, renewed it, then served the rest.
+    let pid = p.provider_transfer(&id).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, log) = p
+        .provider
+        .get(&format!("/api/v1/audit?process={}", urlencode(&pid)))
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let log = log.as_array().cloned().unwrap_or_default();
+    let refused_at = log
+        .iter()
+        .position(|e| {
+            e["kind"] == "access_refused"
+                && e["process"] == pid.as_str()
+                && e["details"]["code"] == "token_expired"
+        })
+        .unwrap_or_else(|| panic!("the expired token was refused: {log:?}"));
+    let renewed_at = log
+        .iter()
+        .position(|e| e["process"] == pid.as_str() && e["details"]["event"] == "token_renewed")
+        .unwrap_or_else(|| panic!("the token was renewed: {log:?}"));
+    assert!(refused_at < renewed_at, "refused, then renewed");
+    assert!(
+        log[renewed_at..].iter().any(|e| e["kind"] == "data_access"
+            && e["process"] == pid.as_str()
+            && e["details"]["request"]["range"]
+                .as_str()
+                .is_some_and(|r| r.starts_with("bytes="))),
+        "the download resumed with Range after the renewal: {log:?}"
+    );
+    // The consumer recorded its renewal too.
+    let own = p.audit(&p.consumer).await;
+    assert!(
+        own.iter()
+            .any(|e| e["process"] == id.as_str() && e["details"]["event"] == "token_renewed"),
+        "{own:?}"
+    );
+}
