@@ -26,9 +26,9 @@ pub fn target_dir() -> PathBuf {
         .expect("target directory")
 }
 
-/// Builds the binary; returns the executable's own path when the build was asked to report
-/// it (see below).
-fn build(package: &str, bin: &str) -> Option<PathBuf> {
+/// Builds the binary (`cargo build -p <package> --bin <bin>` with the running executable's
+/// profile).
+fn build(package: &str, bin: &str, features: Option<&str>) {
     let profile = profile_dir();
     let profile_name = profile
         .file_name()
@@ -38,18 +38,8 @@ fn build(package: &str, bin: &str) -> Option<PathBuf> {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.args(["build", "--quiet", "-p", package, "--bin", bin]);
-    let sandbox = cfg!(feature = "sandbox") && package == "connector";
-    if sandbox {
-        // The sandbox tests need the connector that serves Sandbox-QUERY. Its executable is
-        // taken from cargo's report (`target/<profile>/deps/connector-<hash>`, unique to the
-        // feature set): `target/<profile>/connector` may be relinked meanwhile by a build
-        // without the feature.
-        cmd.args([
-            "--features",
-            "sandbox",
-            "--message-format=json-render-diagnostics",
-        ]);
-        cmd.stdout(std::process::Stdio::piped());
+    if let Some(features) = features {
+        cmd.args(["--features", features]);
     }
     match profile_name.as_str() {
         "debug" => {}
@@ -61,27 +51,39 @@ fn build(package: &str, bin: &str) -> Option<PathBuf> {
         }
     }
     cmd.env("CARGO_TARGET_DIR", target_dir());
-    if sandbox {
-        let out = cmd.output().expect("run cargo build");
-        assert!(
-            out.status.success(),
-            "cargo build -p {package} --bin {bin} --features sandbox failed"
-        );
-        return String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .find_map(|line| {
-                let v: serde_json::Value = serde_json::from_str(line).ok()?;
-                (v["reason"] == "compiler-artifact" && v["target"]["name"] == bin)
-                    .then(|| v["executable"].as_str().map(PathBuf::from))
-                    .flatten()
-            });
-    }
     let status = cmd.status().expect("run cargo build");
     assert!(
         status.success(),
         "cargo build -p {package} --bin {bin} failed"
     );
-    None
+}
+
+/// Where the binary is, built or confirmed up to date first.
+fn locate(package: &str, bin: &str) -> PathBuf {
+    if cfg!(feature = "sandbox") && package == "connector" {
+        // The sandbox tests need the connector that serves Sandbox-QUERY: the same program
+        // built as this package's `sandbox-connector`. `cargo test -p tests --features
+        // sandbox` builds it before the test executables run, with their dependency
+        // features (a nested build would resolve them without the dev-dependencies and
+        // compile DataFusion a second time). A benchmark binary started with `cargo run`
+        // has no such companion and builds it.
+        let path = profile_dir().join("sandbox-connector");
+        let in_test = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().and_then(|d| d.file_name()).map(|n| n == "deps"))
+            .unwrap_or(false);
+        if !in_test {
+            build("tests", "sandbox-connector", Some("sandbox"));
+        }
+        assert!(
+            path.exists(),
+            "{} missing: run the sandbox tests with `cargo test -p tests --features sandbox`",
+            path.display()
+        );
+        return path;
+    }
+    build(package, bin, None);
+    profile_dir().join(bin)
 }
 
 /// The path of a workspace binary, built (or confirmed up to date) once per test process.
@@ -96,7 +98,7 @@ pub fn binary(package: &'static str, bin: &'static str) -> PathBuf {
         .unwrap_or_else(std::sync::PoisonError::into_inner);
     map.entry((package, bin))
         .or_insert_with(|| {
-            let path = build(package, bin).unwrap_or_else(|| profile_dir().join(bin));
+            let path = locate(package, bin);
             assert!(path.exists(), "{} missing after the build", path.display());
             path
         })
