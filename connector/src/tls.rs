@@ -129,7 +129,14 @@ pub fn root_store(
 
 /// The client configuration for outgoing calls.
 pub fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
+    client_config_with(provider(), roots)
+}
+
+fn client_config_with(
+    provider: Arc<rustls::crypto::CryptoProvider>,
+    roots: rustls::RootCertStore,
+) -> Result<rustls::ClientConfig, TlsError> {
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .map_err(|e| TlsError::Rustls(e.to_string()))?
         .with_root_certificates(roots)
@@ -138,11 +145,33 @@ pub fn client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfi
     Ok(config)
 }
 
+/// The data plane's provider: the same cipher suites, with AES-128-GCM asked for before
+/// AES-256-GCM (the servers here follow the client's order). Both are approved for TLS 1.3
+/// (RFC 8446 makes `TLS_AES_128_GCM_SHA256` the one every implementation must have; BSI
+/// TR-02102-2 recommends both); AES-128 needs 10 rounds per block instead of 14, which
+/// matters when gigabytes are encrypted on one side and decrypted on the other
+/// (BENCHMARKS.md, transfer section).
+pub fn data_provider() -> Arc<rustls::crypto::CryptoProvider> {
+    use rustls::CipherSuite as S;
+    let mut provider = rustls::crypto::ring::default_provider();
+    // A stable sort: otherwise the default order.
+    provider.cipher_suites.sort_by_key(|s| {
+        !matches!(
+            s.suite(),
+            S::TLS13_AES_128_GCM_SHA256
+                | S::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                | S::TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+        )
+    });
+    Arc::new(provider)
+}
+
 /// The client configuration for the data plane (pulls, pushes, sandbox queries): HTTP/1.1
-/// only. One bulk stream per connection gains nothing from HTTP/2's multiplexing and pays for
-/// its 16 KiB frames and flow-control windows (BENCHMARKS.md, transfer section).
+/// only — one bulk stream per connection gains nothing from HTTP/2's multiplexing and pays
+/// for its 16 KiB frames and flow-control windows — and AES-128-GCM first ([`data_provider`];
+/// BENCHMARKS.md, transfer section).
 pub fn data_client_config(roots: rustls::RootCertStore) -> Result<rustls::ClientConfig, TlsError> {
-    let mut config = client_config(roots)?;
+    let mut config = client_config_with(data_provider(), roots)?;
     config.alpn_protocols = vec![b"http/1.1".to_vec()];
     Ok(config)
 }
@@ -230,4 +259,37 @@ pub fn self_signed(names: Vec<String>) -> Result<(String, String), TlsError> {
     let cert = rcgen::generate_simple_self_signed(names)
         .map_err(|e| TlsError::Rustls(format!("cannot create a certificate: {e}")))?;
     Ok((cert.cert.pem(), cert.signing_key.serialize_pem()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_data_plane_asks_for_aes_128_gcm_first_and_offers_the_same_suites() {
+        use rustls::CipherSuite as S;
+        let data: Vec<_> = data_provider()
+            .cipher_suites
+            .iter()
+            .map(|s| s.suite())
+            .collect();
+        let default: Vec<_> = provider().cipher_suites.iter().map(|s| s.suite()).collect();
+        assert_eq!(data[0], S::TLS13_AES_128_GCM_SHA256);
+        let tls13: Vec<_> = data
+            .iter()
+            .filter(|s| format!("{s:?}").starts_with("TLS13_"))
+            .collect();
+        assert_eq!(
+            tls13,
+            [
+                &S::TLS13_AES_128_GCM_SHA256,
+                &S::TLS13_AES_256_GCM_SHA384,
+                &S::TLS13_CHACHA20_POLY1305_SHA256
+            ]
+        );
+        let (mut a, mut b) = (data.clone(), default);
+        a.sort_by_key(|s| u16::from(*s));
+        b.sort_by_key(|s| u16::from(*s));
+        assert_eq!(a, b);
+    }
 }

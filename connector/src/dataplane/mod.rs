@@ -3,6 +3,7 @@
 //! access, with HTTP Range to resume and a SHA-256 digest the receiver verifies.
 //!
 //! - [`config`]: the `[dataplane]` section;
+//! - [`blocks`]: the buffers of a stream, used again once every reader let go of them;
 //! - [`source`]: where an asset's data comes from (file, folder, internal HTTP endpoint);
 //! - [`digest`]: SHA-256 of files, remembered per file version; `Repr-Digest` headers;
 //! - [`range`]: `Range` requests with one byte range;
@@ -20,6 +21,7 @@
 //! request token in [`CALLER_HEADER`] (its membership credential, single use), so a stolen
 //! access token alone opens nothing and a revoked member is refused.
 
+pub(crate) mod blocks;
 pub mod config;
 pub mod digest;
 pub mod pull;

@@ -8,14 +8,14 @@ mod sink;
 
 use std::path::{Path, PathBuf};
 
-use bytes::BytesMut;
 use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
+use super::blocks::BlockPool;
 use super::digest::parse_repr_digest;
 use super::range::parse_content_range;
 use super::token::CALLER_HEADER;
-use sink::{BLOCK, Sink};
+use sink::{BLOCK, POOL, Sink};
 
 /// A finished download.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -174,11 +174,12 @@ pub async fn pull_to_file(
     // The progress (and with it the first byte's time) is reported for the first chunk,
     // then once per block.
     let mut stream = response.bytes_stream();
-    let mut block = BytesMut::with_capacity(BLOCK);
+    let mut pool = BlockPool::new(BLOCK, POOL);
+    let mut block = pool.empty();
     let mut received = resume_from;
     let mut received_now = 0u64;
     let mut failure = None;
-    loop {
+    'download: loop {
         let next = tokio::select! {
             _ = cancel.cancelled() => { failure = Some(PullError::Cancelled); break; }
             n = stream.next() => n,
@@ -199,30 +200,26 @@ pub async fn pull_to_file(
                     failure = Some(PullError::Protocol("more data than announced".into()));
                     break;
                 }
-                // Chunks arrive as the transport frames them (16 KiB with HTTP/2); the
-                // blocking side gets blocks of up to `BLOCK` bytes, so its threads wake once
-                // per block instead of once per frame.
-                if !block.is_empty() && block.len() + chunk.len() > BLOCK {
-                    if !sink.send(block.split().freeze()).await {
-                        break;
+                // Chunks arrive as the transport delivers them (one TLS record, at most
+                // 16 KiB, each). They are copied into blocks of `BLOCK` bytes, so the
+                // blocking side's threads wake once per block, and hyper's read buffer is
+                // free again at once and reused in place (chunks held on to would make it
+                // allocate fresh memory for every read: BENCHMARKS.md, transfer section).
+                let mut rest = &chunk[..];
+                let mut handed_over = false;
+                while !rest.is_empty() {
+                    let n = rest.len().min(BLOCK - block.len());
+                    block.extend_from_slice(&rest[..n]);
+                    rest = &rest[n..];
+                    if block.len() == BLOCK {
+                        let full = std::mem::replace(&mut block, pool.empty());
+                        if !sink.send(pool.lend(full)).await {
+                            break 'download;
+                        }
+                        handed_over = true;
                     }
-                    progress(received - chunk.len() as u64, total);
                 }
-                if block.is_empty() && chunk.len() >= BLOCK {
-                    if !sink.send(chunk).await {
-                        break;
-                    }
-                    progress(received, total);
-                    continue;
-                }
-                if block.capacity() < BLOCK {
-                    block.reserve(BLOCK);
-                }
-                block.extend_from_slice(&chunk);
-                if block.len() == BLOCK {
-                    if !sink.send(block.split().freeze()).await {
-                        break;
-                    }
+                if handed_over {
                     progress(received, total);
                 }
             }

@@ -21,6 +21,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
+use super::blocks::BlockPool;
 use super::range::{RangeAnswer, parse_range};
 use super::source::{Source, media_type, resolve, safe_relative_path};
 use super::token::{self, CALLER_HEADER};
@@ -323,6 +324,9 @@ async fn respond(
     .await
 }
 
+/// Blocks read ahead of the network while a file is streamed.
+const READ_AHEAD: usize = 8;
+
 /// Records the end of an access when the response body is dropped.
 struct AccessEnd {
     app: Arc<App>,
@@ -430,7 +434,7 @@ async fn stream_file(
     )
     .await?;
     let block = app.transfers.settings().dataplane.block_bytes();
-    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(8);
+    let (tx, rx) = tokio::sync::mpsc::channel::<std::io::Result<bytes::Bytes>>(READ_AHEAD);
     let reader_cancel = cancel.clone();
     let reader_path = path.clone();
     tokio::task::spawn_blocking(move || {
@@ -446,15 +450,18 @@ async fn stream_file(
             return;
         }
         let mut remaining = len;
+        // Blocks waiting in the channel, in hyper's write queue and in the stream below.
+        let mut pool = BlockPool::new(block, READ_AHEAD + 4);
         while remaining > 0 && !reader_cancel.is_cancelled() {
             let want = (block as u64).min(remaining) as usize;
-            let mut buf = vec![0u8; want];
+            // A reused block is overwritten whole (nothing zeroed that is read anyway).
+            let mut buf = pool.filled(want);
             if let Err(e) = file.read_exact(&mut buf) {
                 let _ = tx.blocking_send(Err(e));
                 return;
             }
             remaining -= want as u64;
-            if tx.blocking_send(Ok(bytes::Bytes::from(buf))).is_err() {
+            if tx.blocking_send(Ok(pool.lend(buf))).is_err() {
                 return;
             }
         }

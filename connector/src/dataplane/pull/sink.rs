@@ -4,9 +4,11 @@
 //! The network side hands over blocks of [`BLOCK`] bytes; each block goes (shared, not
 //! copied) into two small bounded queues, one per thread, so memory stays flat (at most
 //! about [`QUEUE`] blocks per queue) and hashing and writing run at the same time. The
-//! writer asks for `fdatasync` of what it wrote every [`EARLY_SYNC_BYTES`] on its own thread,
-//! so the final `fsync` before the rename finds little left to write: the file is just as
-//! durable when the download is reported, but the disk works while the network does.
+//! blocks come from a [`BlockPool`](crate::dataplane::blocks::BlockPool) that takes a block
+//! back once both threads have let go of it ([`POOL`] blocks). The writer asks for
+//! `fdatasync` of what it wrote every [`EARLY_SYNC_BYTES`] on its own thread, so the final
+//! `fsync` before the rename finds little left to write: the file is just as durable when
+//! the download is reported, but the disk works while the network does.
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
@@ -22,6 +24,9 @@ use super::{PullError, io};
 pub(super) const BLOCK: usize = 1 << 20;
 /// Blocks each queue holds.
 pub(super) const QUEUE: usize = 4;
+/// Blocks a download cycles through: each thread holds at most its queue and the block it
+/// works on, so the block lent `POOL` blocks ago is free again.
+pub(super) const POOL: usize = QUEUE + 2;
 /// Bytes written between two early flushes.
 pub(super) const EARLY_SYNC_BYTES: u64 = 64 << 20;
 
@@ -221,21 +226,28 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-    async fn more_than_the_early_flush_interval_arrives_intact() {
+    async fn pooled_blocks_reused_while_streaming_arrive_intact() {
+        // More than the early flush interval, through a pool of `POOL` blocks that are
+        // overwritten as soon as the pool takes them back: a block reused too early would
+        // change what was written or hashed.
         let part = temp("flush");
-        let block = Bytes::from(vec![7u8; BLOCK]);
         let blocks = (EARLY_SYNC_BYTES as usize / BLOCK) + 3;
+        let mut pool = crate::dataplane::blocks::BlockPool::new(BLOCK, POOL);
         let (sink, finished) = Sink::start(part.clone(), 0);
         let mut hasher = Sha256::new();
-        for _ in 0..blocks {
+        for i in 0..blocks {
+            let mut block = pool.filled(BLOCK);
+            block.fill((i % 251) as u8);
             hasher.update(&block);
-            assert!(sink.send(block.clone()).await);
+            assert!(sink.send(pool.lend(block)).await);
         }
         drop(sink);
         let (size, sha) = finished.wait().await.expect("finished");
         assert_eq!(size, (blocks * BLOCK) as u64);
         assert_eq!(sha, hex::encode(hasher.finalize()));
-        assert_eq!(std::fs::metadata(&part).expect("meta").len(), size);
+        let written = std::fs::read(&part).expect("read");
+        assert_eq!(written.len() as u64, size);
+        assert_eq!(hex::encode(Sha256::digest(&written)), sha);
         let _ = std::fs::remove_file(&part);
     }
 }
