@@ -40,6 +40,11 @@ pub struct DataPlaneConfig {
     /// addresses (and plain `http` to loopback). Off: only public `https` endpoints.
     #[serde(default)]
     pub allow_local_push_endpoints: bool,
+    /// The URL under which providers reach this connector's receiving endpoint for
+    /// `HttpData-PUSH` (the transfer's id is appended), when not `<dsp.public_url>/data/push`
+    /// — e.g. bulk data through another host or reverse proxy.
+    #[serde(default)]
+    pub push_receive_url: Option<String>,
 }
 
 impl Default for DataPlaneConfig {
@@ -53,6 +58,7 @@ impl Default for DataPlaneConfig {
             block_kib: default_block_kib(),
             fetch_automatically: true,
             allow_local_push_endpoints: false,
+            push_receive_url: None,
         }
     }
 }

@@ -14,9 +14,14 @@
 //! the same check to the very answer the connection uses, so a DNS rebinding between the
 //! check and the connect cannot redirect the data into a private network.
 //!
-//! The body is sent chunked (`PUT`), read from the file in blocks (memory stays flat), with
-//! `Repr-Digest: sha-256=:…:` of the whole file and the consumer's bearer token; cancelling
-//! the transfer's token aborts the request at once.
+//! A file is sent with `PUT` ([`push_file`]), read from disk in blocks (memory stays flat),
+//! with `Content-Length`, `Repr-Digest: sha-256=:…:` of the whole file and the consumer's
+//! bearer token. A folder starts with its manifest ([`push_manifest`], media type
+//! [`MANIFEST_MEDIA_TYPE`]); each of its files goes to [`file_url`]. [`probe`] asks a
+//! receiver how much of a file it keeps (`HEAD`, answered with `Upload-Offset`), and
+//! [`push_file`] then sends only the rest, with `Content-Range`. Cancelling the transfer's
+//! token aborts a request at once. The protocol as a whole is described in
+//! [`crate::transfer::push`].
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::Path;
@@ -200,59 +205,227 @@ pub fn push_client(
         .map_err(|e| format!("cannot build the push client: {e}"))
 }
 
-/// Sends the file at `path` (`size` bytes, SHA-256 `sha256` hex) to `url` with `PUT`,
-/// chunked, with `Repr-Digest` and the bearer token; calls `progress` with the bytes sent.
-/// Returns the bytes sent once the endpoint answered 2xx.
-#[allow(clippy::too_many_arguments)]
-pub async fn push_file(
+/// The media type of the manifest that starts the push of a folder.
+pub const MANIFEST_MEDIA_TYPE: &str = "application/vnd.datenraum.folder-manifest+json";
+
+/// The header a receiver answers `HEAD` with: how many bytes of the file it keeps
+/// (as in the IETF resumable uploads draft).
+pub const UPLOAD_OFFSET: &str = "upload-offset";
+
+/// The header a receiver answers `HEAD` with when the file is complete and verified (`?1`).
+pub const UPLOAD_COMPLETE: &str = "upload-complete";
+
+/// One file to send.
+#[derive(Debug, Clone)]
+pub struct Outgoing<'a> {
+    /// Where to (`{endpoint}` for a single file, `{endpoint}/files/{path}` in a folder).
+    pub url: reqwest::Url,
+    /// The consumer's bearer token, if it named one.
+    pub bearer: Option<&'a str>,
+    /// The file on this side.
+    pub path: &'a Path,
+    /// Its size, as described when the transfer started.
+    pub size: u64,
+    /// Its SHA-256 (hex), as described when the transfer started.
+    pub sha256: &'a str,
+    /// The media type sent.
+    pub content_type: &'a str,
+    /// Where to continue (bytes the receiver already keeps); 0 sends the whole file.
+    pub offset: u64,
+}
+
+/// What a receiver keeps of a file, from its answer to `HEAD`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Kept {
+    /// Bytes kept (where to continue).
+    pub offset: u64,
+    /// The file is complete and verified there.
+    pub complete: bool,
+}
+
+/// The URL of the file `rel` (a folder's relative path) below `endpoint`:
+/// `{endpoint}/files/{segment}/…`, each segment percent-encoded; a query stays.
+pub fn file_url(endpoint: &reqwest::Url, rel: &str) -> Result<reqwest::Url, PushError> {
+    let mut url = endpoint.clone();
+    url.path_segments_mut()
+        .map_err(|()| PushError::Endpoint(format!("{endpoint} cannot have a path")))?
+        .pop_if_empty()
+        .push("files")
+        .extend(rel.split('/'));
+    Ok(url)
+}
+
+fn connection(e: reqwest::Error) -> PushError {
+    let e = e.without_url();
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(inner) = source {
+        text.push_str(&format!(": {inner}"));
+        source = inner.source();
+    }
+    PushError::Connection(text)
+}
+
+async fn send(
+    request: reqwest::RequestBuilder,
+    cancel: &CancellationToken,
+) -> Result<reqwest::Response, PushError> {
+    tokio::select! {
+        _ = cancel.cancelled() => Err(PushError::Stopped),
+        r = request.send() => r.map_err(connection),
+    }
+}
+
+/// The refusal of a non-2xx answer, with the start of its body (at most 4 KiB read).
+async fn refusal(response: reqwest::Response, cancel: &CancellationToken) -> PushError {
+    let status = response.status().as_u16();
+    let mut text = Vec::new();
+    let mut body = response.bytes_stream();
+    while text.len() < 4096 {
+        let next = tokio::select! {
+            _ = cancel.cancelled() => return PushError::Stopped,
+            n = body.next() => n,
+        };
+        match next {
+            Some(Ok(c)) => text.extend_from_slice(&c[..c.len().min(4096 - text.len())]),
+            _ => break,
+        }
+    }
+    let mut body = String::from_utf8_lossy(&text).into_owned();
+    if body.len() > 500 {
+        let cut = (0..=500)
+            .rev()
+            .find(|i| body.is_char_boundary(*i))
+            .unwrap_or(0);
+        body.truncate(cut);
+    }
+    PushError::Refused { status, body }
+}
+
+/// Asks the receiver how much of a file it keeps (`HEAD`). An endpoint that does not answer
+/// 2xx with `Upload-Offset` keeps nothing that can be continued: the file is sent whole.
+pub async fn probe(
     client: &reqwest::Client,
     url: reqwest::Url,
     bearer: Option<&str>,
-    path: &Path,
-    sha256: &str,
-    block_bytes: usize,
-    cancel: CancellationToken,
-    progress: impl Fn(u64) + Send + Sync + 'static,
-) -> Result<u64, PushError> {
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| PushError::Source(format!("{}: {e}", path.display())))?;
-    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = sent.clone();
-    let body = tokio_util::io::ReaderStream::with_capacity(file, block_bytes.max(4096)).map(
-        move |chunk| {
-            if let Ok(c) = &chunk {
-                let n = counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::Relaxed);
-                progress(n + c.len() as u64);
-            }
-            chunk
+    size: u64,
+    cancel: &CancellationToken,
+) -> Result<Kept, PushError> {
+    let mut request = client.head(url);
+    if let Some(token) = bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = send(request, cancel).await?;
+    if !response.status().is_success() {
+        return Ok(Kept::default());
+    }
+    let header = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+    };
+    let offset = header(UPLOAD_OFFSET)
+        .and_then(|v| v.parse::<u64>().ok())
+        .filter(|n| *n <= size);
+    let complete = header(UPLOAD_COMPLETE) == Some("?1");
+    Ok(match offset {
+        Some(offset) => Kept {
+            offset,
+            complete: complete && offset == size,
         },
-    );
+        None => Kept::default(),
+    })
+}
+
+/// Sends a folder's manifest (`PUT {endpoint}` with [`MANIFEST_MEDIA_TYPE`]); returns whether
+/// the receiver already had it (answered 200 rather than 201: an earlier attempt got there,
+/// so files may be kept and are asked for before sending).
+pub async fn push_manifest(
+    client: &reqwest::Client,
+    url: reqwest::Url,
+    bearer: Option<&str>,
+    manifest: Vec<u8>,
+    cancel: &CancellationToken,
+) -> Result<bool, PushError> {
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&manifest));
     let mut request = client
         .put(url)
-        .header("content-type", "application/octet-stream")
-        .body(reqwest::Body::wrap_stream(body));
-    if let Some(d) = super::repr_digest(sha256) {
+        .header("content-type", MANIFEST_MEDIA_TYPE)
+        .body(manifest);
+    if let Some(d) = super::repr_digest(&sha) {
         request = request.header("repr-digest", d);
     }
     if let Some(token) = bearer {
         request = request.bearer_auth(token);
     }
-    let response = tokio::select! {
-        _ = cancel.cancelled() => return Err(PushError::Stopped),
-        r = request.send() => r.map_err(|e| PushError::Connection(e.without_url().to_string()))?,
-    };
-    let status = response.status();
-    if !status.is_success() {
-        let body = tokio::select! {
-            _ = cancel.cancelled() => return Err(PushError::Stopped),
-            b = response.bytes() => b.unwrap_or_default(),
-        };
-        let text = String::from_utf8_lossy(&body[..body.len().min(500)]).into_owned();
-        return Err(PushError::Refused {
-            status: status.as_u16(),
-            body: text,
-        });
+    let response = send(request, cancel).await?;
+    if !response.status().is_success() {
+        return Err(refusal(response, cancel).await);
+    }
+    Ok(response.status() == reqwest::StatusCode::OK)
+}
+
+/// Sends one file with `PUT` (from `file.offset` on, with `Content-Range`, when the receiver
+/// keeps its start), streamed in blocks with `Content-Length`, `Repr-Digest` of the whole
+/// file and the bearer token; calls `progress` with the bytes of the file now at the
+/// receiver (kept plus sent). Returns the bytes sent once the endpoint answered 2xx.
+pub async fn push_file(
+    client: &reqwest::Client,
+    file: &Outgoing<'_>,
+    block_bytes: usize,
+    cancel: CancellationToken,
+    progress: impl Fn(u64) + Send + Sync + 'static,
+) -> Result<u64, PushError> {
+    use tokio::io::{AsyncReadExt, AsyncSeekExt};
+    let source = |e: std::io::Error| PushError::Source(format!("{}: {e}", file.path.display()));
+    let mut f = tokio::fs::File::open(file.path).await.map_err(source)?;
+    let now = f.metadata().await.map_err(source)?.len();
+    if now != file.size {
+        return Err(PushError::Source(format!(
+            "{} has {now} bytes, {} when the transfer started: the data changed; request a new transfer",
+            file.path.display(),
+            file.size
+        )));
+    }
+    let offset = file.offset.min(file.size);
+    f.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(source)?;
+    let len = file.size - offset;
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counter = sent.clone();
+    let body = tokio_util::io::ReaderStream::with_capacity(f.take(len), block_bytes.max(4096)).map(
+        move |chunk| {
+            if let Ok(c) = &chunk {
+                let n = counter.fetch_add(c.len() as u64, std::sync::atomic::Ordering::Relaxed);
+                progress(offset + n + c.len() as u64);
+            }
+            chunk
+        },
+    );
+    let mut request = client
+        .put(file.url.clone())
+        .header("content-type", file.content_type)
+        .header("content-length", len)
+        .body(reqwest::Body::wrap_stream(body));
+    if offset > 0 {
+        request = request.header(
+            "content-range",
+            format!("bytes {offset}-{}/{}", file.size - 1, file.size),
+        );
+    }
+    if let Some(d) = super::repr_digest(file.sha256) {
+        request = request.header("repr-digest", d);
+    }
+    if let Some(token) = file.bearer {
+        request = request.bearer_auth(token);
+    }
+    let response = send(request, &cancel).await?;
+    if !response.status().is_success() {
+        return Err(refusal(response, &cancel).await);
     }
     Ok(sent.load(std::sync::atomic::Ordering::Relaxed))
 }
@@ -362,6 +535,21 @@ mod tests {
         let accepted =
             tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
         assert!(accepted.is_err(), "no connection reached the listener");
+    }
+
+    #[test]
+    fn file_urls_encode_each_segment_and_keep_the_query() {
+        let base = reqwest::Url::parse("https://daten.example.org/eingang/?k=1").expect("url");
+        let u = file_url(&base, "2024/januar alt%.csv").expect("url");
+        assert_eq!(
+            u.as_str(),
+            "https://daten.example.org/eingang/files/2024/januar%20alt%25.csv?k=1"
+        );
+        let base = reqwest::Url::parse("https://daten.example.org/push/urn:uuid:1").expect("url");
+        assert_eq!(
+            file_url(&base, "a#b?.csv").expect("url").as_str(),
+            "https://daten.example.org/push/urn:uuid:1/files/a%23b%3F.csv"
+        );
     }
 
     #[test]

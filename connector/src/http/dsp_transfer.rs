@@ -160,60 +160,158 @@ pub async fn suspension(
     step(app, pid, headers, body, MessageKind::Suspension).await
 }
 
-/// `PUT /data/push/{transfer}` (consumer, `HttpData-PUSH`): the provider sends the data,
-/// with the one-time bearer token this connector put into its request and
-/// `Repr-Digest: sha-256=:…:`. Stored atomically once the digest matches; 201 with size and
-/// digest. Not a DSP message: the body is streamed, never buffered.
+/// `PUT /data/push/{transfer}` (consumer, `HttpData-PUSH`): the provider sends the single
+/// file, or the manifest of a folder, with the one-time bearer token this connector put into
+/// its request (the protocol: [`crate::transfer::push`]). Not a DSP message: the body is
+/// streamed, never buffered. 201 with what was stored; 200 when it was there already.
 pub async fn push_receive(
     State(app): State<Arc<App>>,
     Path(transfer): Path<String>,
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    use crate::dataplane::receive::ReceiveError;
-    use crate::transfer::push::PushRefusal;
+    push_put(app, transfer, None, headers, body).await
+}
+
+/// `PUT /data/push/{transfer}/files/{*path}`: one file of a pushed folder.
+pub async fn push_receive_file(
+    State(app): State<Arc<App>>,
+    Path((transfer, path)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    push_put(app, transfer, Some(path), headers, body).await
+}
+
+/// `HEAD /data/push/{transfer}`: how much of the single file arrived (`Upload-Offset`, and
+/// `Upload-Complete: ?1` once it is verified).
+pub async fn push_probe(
+    State(app): State<Arc<App>>,
+    Path(transfer): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    push_head(app, transfer, None, headers).await
+}
+
+/// `HEAD /data/push/{transfer}/files/{*path}`: how much of one file of a folder arrived.
+pub async fn push_probe_file(
+    State(app): State<Arc<App>>,
+    Path((transfer, path)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    push_head(app, transfer, Some(path), headers).await
+}
+
+async fn push_put(
+    app: Arc<App>,
+    transfer: String,
+    file: Option<String>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    use crate::transfer::push::{PushAccepted, PushHeaders};
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let request = PushHeaders {
+        authorization: header("authorization"),
+        repr_digest: header("repr-digest"),
+        content_type: header("content-type"),
+        content_range: header("content-range"),
+        content_length: header("content-length").and_then(|v| v.trim().parse().ok()),
+    };
     let result = app
         .transfers
         .receive_push(
             &transfer,
-            header("authorization"),
-            header("repr-digest"),
+            file.as_deref(),
+            &request,
             body.into_data_stream(),
         )
         .await;
     match result {
-        Ok(file) => (
-            StatusCode::CREATED,
-            Json(serde_json::json!({"size": file.size, "sha256": file.sha256})),
+        Ok(PushAccepted::Manifest { files, known }) => (
+            if known {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            },
+            Json(serde_json::json!({"manifest": true, "files": files})),
         )
             .into_response(),
-        Err(e) => {
-            let (status, code) = match &e {
-                PushRefusal::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_transfer"),
-                PushRefusal::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
-                PushRefusal::Conflict(_) | PushRefusal::Body(ReceiveError::Stopped) => {
-                    (StatusCode::CONFLICT, "not_running")
-                }
-                PushRefusal::Body(ReceiveError::TooLarge(_)) => {
-                    (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
-                }
-                PushRefusal::Body(ReceiveError::Io(_)) | PushRefusal::Internal(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "internal")
-                }
-                PushRefusal::Body(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
-            };
-            tracing::info!(%transfer, error = %e, "push refused");
-            let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
-                "the data cannot be stored right now".to_owned()
+        Ok(PushAccepted::File { file, known }) => (
+            if known {
+                StatusCode::OK
             } else {
-                e.to_string()
-            };
-            (
-                status,
-                Json(serde_json::json!({"code": code, "message": message})),
-            )
-                .into_response()
-        }
+                StatusCode::CREATED
+            },
+            Json(serde_json::json!({"path": file.path, "size": file.size,
+                                    "sha256": file.sha256})),
+        )
+            .into_response(),
+        Err(e) => push_refused(&transfer, e),
     }
+}
+
+async fn push_head(
+    app: Arc<App>,
+    transfer: String,
+    file: Option<String>,
+    headers: HeaderMap,
+) -> Response {
+    use crate::dataplane::push::{UPLOAD_COMPLETE, UPLOAD_OFFSET};
+    let authorization = headers.get("authorization").and_then(|v| v.to_str().ok());
+    match app
+        .transfers
+        .probe_push(&transfer, file.as_deref(), authorization)
+        .await
+    {
+        Ok(kept) => {
+            let mut r = StatusCode::NO_CONTENT.into_response();
+            r.headers_mut()
+                .insert(UPLOAD_OFFSET, axum::http::HeaderValue::from(kept.offset));
+            r.headers_mut().insert(
+                UPLOAD_COMPLETE,
+                axum::http::HeaderValue::from_static(if kept.complete { "?1" } else { "?0" }),
+            );
+            r
+        }
+        Err(e) => push_refused(&transfer, e),
+    }
+}
+
+fn push_refused(transfer: &str, e: crate::transfer::push::PushRefusal) -> Response {
+    use crate::dataplane::receive::ReceiveError;
+    use crate::transfer::push::PushRefusal;
+    let (status, code) = match &e {
+        PushRefusal::Unknown(_) => (StatusCode::NOT_FOUND, "unknown_transfer"),
+        PushRefusal::Unauthorized => (StatusCode::UNAUTHORIZED, "invalid_token"),
+        PushRefusal::NotListed(_) => (StatusCode::NOT_FOUND, "not_in_manifest"),
+        PushRefusal::Manifest(_) => (StatusCode::BAD_REQUEST, "invalid_manifest"),
+        PushRefusal::Path(_) => (StatusCode::BAD_REQUEST, "invalid_path"),
+        PushRefusal::Mismatch(_) => (StatusCode::BAD_REQUEST, "not_as_in_manifest"),
+        PushRefusal::Range(_) | PushRefusal::Body(ReceiveError::OffsetMismatch { .. }) => {
+            (StatusCode::RANGE_NOT_SATISFIABLE, "not_a_continuation")
+        }
+        PushRefusal::Conflict(_) | PushRefusal::Body(ReceiveError::Stopped) => {
+            (StatusCode::CONFLICT, "not_running")
+        }
+        PushRefusal::Body(ReceiveError::TooLarge(_)) => {
+            (StatusCode::PAYLOAD_TOO_LARGE, "too_large")
+        }
+        PushRefusal::Body(ReceiveError::Io(_)) | PushRefusal::Internal(_) => {
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+        }
+        PushRefusal::Body(_) => (StatusCode::BAD_REQUEST, "invalid_body"),
+    };
+    tracing::info!(%transfer, error = %e, "push refused");
+    let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
+        tracing::warn!(%transfer, error = %e, "cannot store pushed data");
+        "the data cannot be stored right now".to_owned()
+    } else {
+        e.to_string()
+    };
+    (
+        status,
+        Json(serde_json::json!({"code": code, "message": message})),
+    )
+        .into_response()
 }

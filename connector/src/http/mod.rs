@@ -77,7 +77,12 @@ pub fn dsp_app(app: Arc<App>) -> Router {
         .route("/data/{transfer}", get(crate::dataplane::serve::data))
         .route(
             "/data/push/{transfer}",
-            axum::routing::put(dsp_transfer::push_receive),
+            axum::routing::put(dsp_transfer::push_receive).head(dsp_transfer::push_probe),
+        )
+        .route(
+            "/data/push/{transfer}/files/{*path}",
+            axum::routing::put(dsp_transfer::push_receive_file)
+                .head(dsp_transfer::push_probe_file),
         )
         .route(
             "/data/{transfer}/files/{*path}",

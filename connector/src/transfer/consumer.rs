@@ -259,6 +259,8 @@ impl Transfers {
         }
         self.commit(batch, &t)?;
         self.spawn_fetch_if_automatic(&t);
+        // Provider: a push restarted by the consumer continues (see `push`).
+        self.spawn_push(&t);
         Ok(())
     }
 
@@ -279,6 +281,12 @@ impl Transfers {
         self.check_pids(&mut t, &msg.provider_pid, &msg.consumer_pid)?;
         let by = t.role.other();
         let reasons = crate::dsp::negotiation::reason_texts(&msg.reason);
+        if kind == MessageKind::Completion
+            && let Some(why) = self.push_incomplete(&t)
+        {
+            // Push: complete only once every file arrived verified.
+            return Err(DspFailure::rejected("data_incomplete", why));
+        }
         t.step(kind, by, reasons.clone())?;
         t.remember(digest.to_owned());
         let mut batch = WriteBatch::new();

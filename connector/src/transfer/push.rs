@@ -1,35 +1,90 @@
-//! `HttpData-PUSH` on both sides.
+//! `HttpData-PUSH` on both sides: the provider sends a file or a folder to an endpoint the
+//! consumer named, continuing a file where a broken connection left it.
 //!
-//! Provider: once the consumer acknowledged the start message (so it is STARTED there too),
-//! the file is sent to the endpoint the consumer named in its request
-//! ([`crate::dataplane::push`]), under the transfer's cancellation token — suspension,
-//! termination, agreement expiry and revocation cut it at once. The access is logged
-//! (`data_access` before the first byte, `data_access_end` with the bytes sent); a complete
-//! push is followed by `TransferCompletionMessage`. Connection failures are retried up to
-//! `dataplane.max_attempts` times (from the start: a push cannot resume); an endpoint that
-//! refuses (4xx), or data that cannot be pushed, terminates the transfer with the reason.
+//! # The protocol (for anyone writing a receiver)
 //!
-//! Consumer: its own receiving endpoint `PUT /data/push/{transfer}` on the DSP port takes
-//! the body with the one-time token it generated and put into its request
-//! ([`Transfers::receive_push`]); the file is stored atomically and verified
-//! ([`crate::dataplane::receive`]) in the received-data folder (the deletion duty covers it).
+//! Every request carries `Authorization: Bearer <token>` (the `authorization` property of the
+//! `dataAddress` in the consumer's `TransferRequestMessage`), and every file request
+//! `Repr-Digest: sha-256=:<base64>:` (RFC 9530) of the *whole* file and its `Content-Length`.
+//! Redirects are not followed; any answer outside 2xx is a failure.
+//!
+//! **A single file**: `PUT {endpoint}` with the file (`Content-Type:
+//! application/octet-stream`). 2xx means stored and verified.
+//!
+//! **A folder**:
+//! 1. `PUT {endpoint}` with `Content-Type:
+//!    application/vnd.datenraum.folder-manifest+json` and the manifest — the same JSON the
+//!    pull side serves for a folder: `{"files": [{"path": "2024/januar.csv", "size": 1000001,
+//!    "sha256": "<hex>"}, …]}`, paths relative and `/`-separated. Answer 201 when new, 200
+//!    when the receiver has this manifest already (the provider then asks before sending each
+//!    file, see below); a receiver that has another manifest for the transfer answers 409.
+//! 2. `PUT {endpoint}/files/{path}` for every file, each path segment percent-encoded
+//!    (`2024/januar%20alt.csv`), with the file's media type. Answer 201 (200 when it was
+//!    there already, complete).
+//! 3. When every file was answered 2xx, the provider sends `TransferCompletionMessage`.
+//!
+//! **Continuing a broken file** (optional for a receiver): before sending a file again after
+//! a broken connection, a suspension, a restart of the provider or a known manifest, the
+//! provider asks `HEAD {endpoint}` (single file) or `HEAD {endpoint}/files/{path}`. A
+//! receiver that keeps part of it answers 2xx with `Upload-Offset: N` (bytes kept, as in the
+//! IETF resumable uploads draft) — plus `Upload-Complete: ?1` when the file is complete and
+//! verified, which the provider then skips — and the provider sends only the rest: `PUT`
+//! with `Content-Range: bytes N-(size-1)/size` and those bytes (the `Repr-Digest` is still of
+//! the whole file). Any other answer to `HEAD` (404, 405, no `Upload-Offset`) means "send it
+//! whole": an endpoint that does not support continuing gets the file again from the start.
+//!
+//! # Provider
+//!
+//! Once the consumer acknowledged the start message (so it is STARTED there too), the data
+//! is sent under the transfer's cancellation token — suspension, termination, agreement
+//! expiry and revocation cut it at once ([`crate::dataplane::push`]). Each attempt is logged
+//! (`data_access` before the first byte, `data_access_end` with the bytes sent in it). A
+//! broken connection (or an answer 5xx, 408, 416, 425, 429) is tried again up to
+//! `dataplane.max_attempts` times with a growing pause (0.4 s doubling up to 5 s),
+//! continuing as described above; files already confirmed in this run are not asked for
+//! again. An endpoint that refuses (other 4xx), or data that cannot be pushed (a file that
+//! changed, an internal HTTP source — request HttpData-PULL for those), terminates the
+//! transfer with the reason.
+//!
+//! # Consumer
+//!
+//! Its own receiving endpoint on the DSP port (`PUT`/`HEAD /data/push/{transfer}` and
+//! `…/files/{path}`) takes the data with the one-time token it generated for the transfer
+//! (only the token's hash is kept) and speaks the whole protocol above, continuing included.
+//! It refuses, naming what is wrong: a manifest that is not valid (paths escaping the folder —
+//! `..`, absolute, empty segments —, duplicates, more than 100 000 files or
+//! `dataplane.max_transfer_bytes` in all, see [`crate::dataplane::receive::manifest`]), a
+//! file not in the manifest, a `Repr-Digest` or size other than the manifest's, data whose
+//! digest does not match. Files are written atomically and verified, into a staging folder
+//! that is renamed to the transfer's folder in the received-data folder only when the last
+//! file is verified (the deletion duty covers it then); a push that ends otherwise leaves
+//! nothing there. The provider's completion is refused while the data has not all arrived.
+//! Details in `receiving`.
+
+mod receiving;
 
 use serde_json::json;
 
 use super::format::HTTP_ENDPOINT_TYPE;
-use super::record::{PushTarget, ReceivedFile, Transfer};
+use super::record::{PushTarget, Transfer};
 use super::service::Transfers;
 use super::state::MessageKind;
 use crate::audit::{AuditEvent, AuditKind};
-use crate::dataplane::push::{PushError, check_push_endpoint, push_file};
-use crate::dataplane::receive::{ReceiveError, receive_to_file};
-use crate::dataplane::{Source, file_name_for, resolve};
+use crate::dataplane::push::{
+    Kept, Outgoing, PushError, check_push_endpoint, file_url, probe, push_file, push_manifest,
+};
+use crate::dataplane::receive::ReceiveError;
+use crate::dataplane::receive::manifest::manifest_json;
+use crate::dataplane::source::{media_type, safe_relative_path};
+use crate::dataplane::{Source, resolve};
 use crate::dsp::transfer::{DataAddress, EndpointProperty, TransferState};
 use crate::negotiation::DspFailure;
 use crate::process::{Role, now_ms};
 use crate::store::WriteBatch;
 
-/// Why a pushed body was refused by the consumer's receiving endpoint.
+pub use receiving::{PushAccepted, PushHeaders, PushReceivers};
+
+/// Why a push request was refused by the consumer's receiving endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum PushRefusal {
@@ -39,9 +94,24 @@ pub enum PushRefusal {
     /// The token is missing or wrong.
     #[error("the push token is missing or not the one this transfer handed out")]
     Unauthorized,
-    /// The transfer is not running, or its data already arrived.
+    /// The transfer is not running, or the request does not fit what arrived so far.
     #[error("{0}")]
     Conflict(String),
+    /// The folder's manifest is not acceptable (the message names the entry).
+    #[error("manifest refused: {0}")]
+    Manifest(String),
+    /// A file path that is not a plain relative path inside the folder.
+    #[error("file path {0}")]
+    Path(String),
+    /// A file that the manifest does not list.
+    #[error("{0:?} is not listed in the manifest of this transfer")]
+    NotListed(String),
+    /// A file's `Repr-Digest` or size differs from the manifest.
+    #[error("{0}")]
+    Mismatch(String),
+    /// A `Content-Range` that is not a continuation to the end of the file.
+    #[error("{0}")]
+    Range(String),
     /// The body was not stored.
     #[error(transparent)]
     Body(#[from] ReceiveError),
@@ -93,10 +163,13 @@ impl Transfers {
                 let token = new_push_token();
                 let hash = sha256_hex(&token);
                 (
-                    format!(
-                        "{}/push/{id}",
-                        self.settings.data_base_url.trim_end_matches('/')
-                    ),
+                    match &self.settings.dataplane.push_receive_url {
+                        Some(base) => format!("{}/{id}", base.trim_end_matches('/')),
+                        None => format!(
+                            "{}/push/{id}",
+                            self.settings.data_base_url.trim_end_matches('/')
+                        ),
+                    },
                     Some(token),
                     Some(hash),
                 )
@@ -211,8 +284,10 @@ impl Transfers {
     async fn push(&self, id: &str) {
         let attempts = self.settings.dataplane.max_attempts.max(1);
         let mut last = String::new();
+        // Files the endpoint confirmed in this run: not asked for again on a retry.
+        let mut confirmed = std::collections::HashSet::new();
         for attempt in 1..=attempts {
-            match self.push_once(id).await {
+            match self.push_once(id, &mut confirmed).await {
                 Ok(()) => return,
                 Err(PushError::Stopped) => return,
                 Err(e @ (PushError::Endpoint(_) | PushError::Source(_))) => {
@@ -220,7 +295,7 @@ impl Transfers {
                     self.end_push(id, "push_not_possible", &e).await;
                     return;
                 }
-                Err(e @ PushError::Refused { status, .. }) if (400..500).contains(&status) => {
+                Err(e @ PushError::Refused { status, .. }) if !worth_retrying(status) => {
                     tracing::warn!(transfer = %id, error = %e, "the push endpoint refused the data");
                     self.end_push(id, "push_refused", &e).await;
                     return;
@@ -228,8 +303,14 @@ impl Transfers {
                 Err(e) => {
                     tracing::info!(transfer = %id, attempt, error = %e, "push failed; retrying");
                     last = e.to_string();
-                    let wait = std::time::Duration::from_millis(200 * (1 << attempt.min(6)));
-                    tokio::time::sleep(wait).await;
+                    let Some(cancel) = self.registry.stream(id) else {
+                        return;
+                    };
+                    let wait = (200u64 << attempt.min(5)).min(5000);
+                    tokio::select! {
+                        _ = cancel.cancelled() => return,
+                        _ = tokio::time::sleep(std::time::Duration::from_millis(wait)) => {}
+                    }
                 }
             }
         }
@@ -237,14 +318,34 @@ impl Transfers {
             .await;
     }
 
-    /// One attempt: the whole file, then the completion message.
-    async fn push_once(&self, id: &str) -> Result<(), PushError> {
-        let Ok(Some(t)) = self.get(id) else {
+    /// Provider: counts an attempt in the record; returns whether there was one before (so
+    /// the endpoint may keep data of it).
+    async fn count_push_attempt(&self, id: &str) -> Result<bool, PushError> {
+        let _guard = self.locks.lock(id).await;
+        let Ok(Some(mut t)) = self.get(id) else {
             return Err(PushError::Stopped);
         };
         if t.state != TransferState::Started || t.progress.done_ms.is_some() {
             return Err(PushError::Stopped);
         }
+        let before = t.progress.attempts > 0;
+        t.progress.attempts += 1;
+        self.commit(WriteBatch::new(), &t)
+            .map_err(|e| PushError::Source(e.to_string()))?;
+        Ok(before)
+    }
+
+    /// One attempt: the file, or the folder's manifest and files, then the completion
+    /// message.
+    async fn push_once(
+        &self,
+        id: &str,
+        confirmed: &mut std::collections::HashSet<String>,
+    ) -> Result<(), PushError> {
+        let resuming = self.count_push_attempt(id).await?;
+        let Ok(Some(t)) = self.get(id) else {
+            return Err(PushError::Stopped);
+        };
         let Some(cancel) = self.registry.stream(id) else {
             return Err(PushError::Stopped);
         };
@@ -265,54 +366,24 @@ impl Transfers {
             tracing::warn!(transfer = %id, error = %e, "dataset source unavailable");
             PushError::Source(e.public_reason().into())
         })?;
-        let (Source::File(path), [file]) = (source, t.files.as_slice()) else {
-            return Err(PushError::Source(
-                "HttpData-PUSH sends datasets that are one file; request HttpData-PULL for this one"
-                    .into(),
-            ));
-        };
-        let sha256 = file
-            .sha256
-            .clone()
-            .ok_or_else(|| PushError::Source("the data has no digest".into()))?;
-        let size = file.size;
+        let plan = push_plan(&t, source, &url)?;
+        let size: u64 = plan.files.iter().map(|f| f.size).sum();
         self.access_event(
             AuditKind::DataAccess,
             &t,
             format!("Daten werden an {} gesendet (Push)", t.counterparty.id),
-            json!({"push": true, "size": size}),
+            json!({"push": true, "size": size, "files": plan.files.len(),
+                   "folder": plan.folder, "resuming": resuming}),
         )
         .await
         .map_err(PushError::Source)?;
-        let registry = self.registry.clone();
-        let tid = t.id.clone();
         let sent = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
-        let seen = sent.clone();
-        let result = push_file(
-            &self.push_client,
-            url,
-            (!target.token.is_empty()).then_some(target.token.as_str()),
-            &path,
-            &sha256,
-            self.settings.dataplane.block_kib * 1024,
-            cancel,
-            move |bytes| {
-                seen.store(bytes, std::sync::atomic::Ordering::Relaxed);
-                registry.set_progress(
-                    &tid,
-                    crate::dataplane::LiveProgress {
-                        bytes,
-                        total: Some(size),
-                    },
-                );
-            },
-        )
-        .await;
-        let moved = match &result {
-            Ok(n) => *n,
-            Err(_) => sent.load(std::sync::atomic::Ordering::Relaxed),
-        };
-        let complete = result.is_ok() && moved == size;
+        let bearer = (!target.token.is_empty()).then_some(target.token.as_str());
+        let result = self
+            .send_plan(&t, &plan, &url, bearer, resuming, confirmed, &cancel, &sent)
+            .await;
+        let moved = sent.load(std::sync::atomic::Ordering::Relaxed);
+        let complete = result.is_ok();
         let _ = self
             .access_event(
                 AuditKind::DataAccessEnd,
@@ -323,11 +394,12 @@ impl Transfers {
                     format!("Push abgebrochen nach {moved} von {size} Bytes")
                 },
                 json!({"push": true, "bytes": moved, "planned": size, "complete": complete,
+                       "kept_by_receiver": result.as_ref().ok(),
                        "error": result.as_ref().err().map(ToString::to_string)}),
             )
             .await;
         result?;
-        // Sent and accepted: complete the transfer (the consumer verified the digest).
+        // Sent and accepted: complete the transfer (the consumer verified the digests).
         let _guard = self.locks.lock(id).await;
         let Ok(Some(mut t)) = self.get(id) else {
             return Ok(());
@@ -335,7 +407,7 @@ impl Transfers {
         if t.state != TransferState::Started {
             return Ok(());
         }
-        t.progress.bytes = moved;
+        t.progress.bytes = size;
         t.progress.total = Some(size);
         t.progress.done_ms = Some(now_ms());
         let mut batch = WriteBatch::new();
@@ -353,6 +425,92 @@ impl Transfers {
             tracing::warn!(transfer = %id, error = %e, "cannot complete the pushed transfer");
         }
         Ok(())
+    }
+
+    /// Sends what `plan` lists (see the module docs); adds the bytes sent to `sent`. Returns
+    /// the bytes the receiver already kept (not sent again).
+    #[allow(clippy::too_many_arguments)]
+    async fn send_plan(
+        &self,
+        t: &Transfer,
+        plan: &PushPlan,
+        url: &reqwest::Url,
+        bearer: Option<&str>,
+        resuming: bool,
+        confirmed: &mut std::collections::HashSet<String>,
+        cancel: &tokio_util::sync::CancellationToken,
+        sent: &std::sync::Arc<std::sync::atomic::AtomicU64>,
+    ) -> Result<u64, PushError> {
+        use std::sync::atomic::Ordering::Relaxed;
+        let mut ask = resuming;
+        if plan.folder {
+            let manifest = serde_json::to_vec(&manifest_json(&plan.manifest()))
+                .map_err(|e| PushError::Source(e.to_string()))?;
+            let known =
+                push_manifest(&self.push_client, url.clone(), bearer, manifest, cancel).await?;
+            ask |= known;
+        }
+        let total: u64 = plan.files.iter().map(|f| f.size).sum();
+        let block = self.settings.dataplane.block_kib * 1024;
+        let mut done = 0u64;
+        let mut kept_total = 0u64;
+        for f in &plan.files {
+            if confirmed.contains(&f.path) {
+                done += f.size;
+                continue;
+            }
+            let kept = if ask {
+                probe(&self.push_client, f.url.clone(), bearer, f.size, cancel).await?
+            } else {
+                Kept::default()
+            };
+            if kept.complete {
+                tracing::debug!(transfer = %t.id, file = %f.path, "kept by the receiver");
+                confirmed.insert(f.path.clone());
+                done += f.size;
+                kept_total += f.size;
+                continue;
+            }
+            if kept.offset > 0 {
+                tracing::info!(transfer = %t.id, file = %f.path, from = kept.offset,
+                    "continuing a file the receiver keeps part of");
+            }
+            kept_total += kept.offset;
+            let (registry, tid, counter) = (self.registry.clone(), t.id.clone(), sent.clone());
+            let (base, offset) = (done, kept.offset);
+            let last = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(offset));
+            let progress = move |at: u64| {
+                let before = last.swap(at, Relaxed);
+                counter.fetch_add(at.saturating_sub(before), Relaxed);
+                registry.set_progress(
+                    &tid,
+                    crate::dataplane::LiveProgress {
+                        bytes: base + at,
+                        total: Some(total),
+                    },
+                );
+            };
+            let outgoing = Outgoing {
+                url: f.url.clone(),
+                bearer,
+                path: &f.local,
+                size: f.size,
+                sha256: &f.sha256,
+                content_type: f.content_type,
+                offset,
+            };
+            push_file(
+                &self.push_client,
+                &outgoing,
+                block,
+                cancel.clone(),
+                progress,
+            )
+            .await?;
+            confirmed.insert(f.path.clone());
+            done += f.size;
+        }
+        Ok(kept_total)
     }
 
     /// Provider: terminates a push that cannot go on, with the reason.
@@ -400,103 +558,97 @@ impl Transfers {
             .map(|_| ())
             .map_err(|e| e.to_string())
     }
+}
 
-    /// Consumer: the body the provider pushes to `PUT /data/push/{id}`, with the
-    /// `Authorization` and `Repr-Digest` header values it came with.
-    pub async fn receive_push<S, E>(
-        &self,
-        id: &str,
-        authorization: Option<&str>,
-        repr_digest: Option<&str>,
-        body: S,
-    ) -> Result<ReceivedFile, PushRefusal>
-    where
-        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
-    {
-        let t = self
-            .get(id)
-            .map_err(|e| PushRefusal::Internal(e.to_string()))?
-            .filter(|t| t.role == Role::Consumer && t.format.direction() == super::Direction::Push)
-            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
-        let expected = t
-            .push
-            .as_ref()
-            .and_then(|p| p.token_sha256.clone())
-            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
-        let presented = authorization
-            .and_then(|a| {
-                a.strip_prefix("Bearer ")
-                    .or_else(|| a.strip_prefix("bearer "))
+/// Whether an answer is worth another attempt (the server's trouble, a timeout, a
+/// continuation the receiver did not expect — asked again —, or "too many requests").
+fn worth_retrying(status: u16) -> bool {
+    status >= 500 || matches!(status, 408 | 416 | 425 | 429)
+}
+
+/// One file of a push.
+#[derive(Debug)]
+struct PlannedFile {
+    /// Relative path in the folder (empty for a single file).
+    path: String,
+    /// The file on this side.
+    local: std::path::PathBuf,
+    /// Size and SHA-256 as described when the transfer started.
+    size: u64,
+    sha256: String,
+    /// Where it goes.
+    url: reqwest::Url,
+    content_type: &'static str,
+}
+
+/// What a push sends.
+#[derive(Debug)]
+struct PushPlan {
+    folder: bool,
+    files: Vec<PlannedFile>,
+}
+
+impl PushPlan {
+    fn manifest(&self) -> Vec<super::record::FileInfo> {
+        self.files
+            .iter()
+            .map(|f| super::record::FileInfo {
+                path: f.path.clone(),
+                size: f.size,
+                sha256: Some(f.sha256.clone()),
             })
-            .map(str::trim)
-            .ok_or(PushRefusal::Unauthorized)?;
-        if !same(&sha256_hex(presented), &expected) {
-            return Err(PushRefusal::Unauthorized);
+            .collect()
+    }
+}
+
+/// The files of `t` (as described when it started) on this side, and where each goes.
+fn push_plan(t: &Transfer, source: Source, url: &reqwest::Url) -> Result<PushPlan, PushError> {
+    let digest = |f: &super::record::FileInfo| {
+        f.sha256
+            .clone()
+            .ok_or_else(|| PushError::Source("the data has no digest".into()))
+    };
+    match (source, t.files.as_slice()) {
+        (Source::File(local), [f]) if f.path.is_empty() => Ok(PushPlan {
+            folder: false,
+            files: vec![PlannedFile {
+                path: String::new(),
+                local,
+                size: f.size,
+                sha256: digest(f)?,
+                url: url.clone(),
+                content_type: "application/octet-stream",
+            }],
+        }),
+        (Source::Folder(root), files) if files.iter().all(|f| !f.path.is_empty()) => {
+            let mut out = Vec::with_capacity(files.len());
+            for f in files {
+                let parts = safe_relative_path(&f.path)
+                    .map_err(|e| PushError::Source(format!("{:?} {e}", f.path)))?;
+                let mut local = root.clone();
+                parts.iter().for_each(|p| local.push(p));
+                out.push(PlannedFile {
+                    path: f.path.clone(),
+                    local,
+                    size: f.size,
+                    sha256: digest(f)?,
+                    url: file_url(url, &f.path)?,
+                    content_type: media_type(&f.path),
+                });
+            }
+            Ok(PushPlan {
+                folder: true,
+                files: out,
+            })
         }
-        if t.state != TransferState::Started {
-            return Err(PushRefusal::Conflict(format!(
-                "the transfer is {}, not STARTED",
-                t.state
-            )));
-        }
-        if t.progress.done_ms.is_some() {
-            return Err(PushRefusal::Conflict(
-                "the data of this transfer has already arrived".into(),
-            ));
-        }
-        let announced = repr_digest
-            .and_then(crate::dataplane::parse_repr_digest)
-            .ok_or(PushRefusal::Body(ReceiveError::NoDigest))?;
-        let cancel = self
-            .registry
-            .stream(id)
-            .ok_or_else(|| PushRefusal::Conflict("the transfer is not running".into()))?;
-        let dest = self.received_path(&t).join(file_name_for(&t.dataset_id));
-        let first_byte = now_ms();
-        let stored = receive_to_file(
-            body,
-            &dest,
-            &announced,
-            self.settings.dataplane.max_transfer_bytes,
-            cancel,
-        )
-        .await?;
-        let file = ReceivedFile {
-            stored_at: stored.path.display().to_string(),
-            path: String::new(),
-            size: stored.size,
-            sha256: stored.sha256.clone(),
-        };
-        let _guard = self.locks.lock(id).await;
-        let mut t = self
-            .get(id)
-            .map_err(|e| PushRefusal::Internal(e.to_string()))?
-            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
-        t.received = vec![file.clone()];
-        t.progress.bytes = stored.size;
-        t.progress.total = Some(stored.size);
-        t.progress.first_byte_ms.get_or_insert(first_byte);
-        t.progress.done_ms = Some(now_ms());
-        if let Some(p) = &mut t.push {
-            // One-time: the token opens nothing any more.
-            p.token_sha256 = None;
-        }
-        let mut batch = WriteBatch::new();
-        self.record(
-            &mut batch,
-            &t,
-            AuditKind::DataReceived,
-            format!(
-                "Daten empfangen (Push): {} Bytes, SHA-256 geprüft",
-                stored.size
-            ),
-            json!({"push": true, "stored_at": file.stored_at, "size": stored.size,
-                   "sha256": stored.sha256}),
-        );
-        self.commit(batch, &t)
-            .map_err(|e| PushRefusal::Internal(e.to_string()))?;
-        tracing::info!(transfer = %id, bytes = stored.size, "pushed data received and verified");
-        Ok(file)
+        (Source::Http { .. }, _) => Err(PushError::Source(
+            "HttpData-PUSH sends files and folders; this dataset comes from an internal HTTP source: request HttpData-PULL for it"
+                .into(),
+        )),
+        _ => Err(PushError::Source(
+            "the data changed since the transfer started (a file became a folder or back); request a new transfer"
+                .into(),
+        )),
     }
 }
 

@@ -71,6 +71,8 @@ pub struct Transfers {
     pub(super) push_client: reqwest::Client,
     pub(super) issuer: Arc<TokenIssuer>,
     pub(super) fetching: Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+    /// Consumer: the pushes being received (see `push`).
+    pub(super) receivers: Arc<super::push::PushReceivers>,
     /// The verifier of callers, whose revocation list the watch applies to running
     /// transfers (see [`Transfers::with_verifier`]).
     pub(super) verifier: Option<Arc<CallerVerifier>>,
@@ -132,6 +134,7 @@ impl Transfers {
             push_client: parts.push_client,
             issuer: parts.issuer,
             fetching: Arc::default(),
+            receivers: Arc::default(),
             verifier: None,
         }
     }
@@ -277,6 +280,7 @@ impl Transfers {
         } else {
             self.registry.stop(&t.id);
         }
+        self.discard_unfinished_push(t);
         Ok(())
     }
 

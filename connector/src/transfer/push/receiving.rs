@@ -1,0 +1,964 @@
+//! Consumer: the receiving endpoint of `HttpData-PUSH` (the protocol is described in
+//! [`crate::transfer::push`]).
+//!
+//! Where data waits: a push is received into `<received_dir>/.push/<transfer>/` (the staging
+//! folder: only verified files, each renamed in after its digest matched) with the partial
+//! files and the manifest in `<received_dir>/.push/<transfer>.parts/` (partial files are
+//! named by the SHA-256 of their path, so no name of the dataset can collide with them). When
+//! the last file of the manifest is verified (or the single file is), the staging folder is
+//! renamed to the transfer's folder `<received_dir>/<agreement>/<transfer>/` in one step: that
+//! folder appears complete or not at all. A transfer that ends otherwise (terminated, or
+//! completed by the provider before the data arrived, which is refused) has its staging and
+//! partial files removed.
+//!
+//! A file is written by one request at a time: a new request for the same file (a retry
+//! after a connection the sender gave up, or a `HEAD` asking how much arrived) stops the
+//! older one, waits until it has flushed what it received, and only then reads or continues.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::super::record::{FileInfo, ReceivedFile, Transfer};
+use super::super::service::Transfers;
+use super::{PushRefusal, same, sha256_hex};
+use crate::audit::AuditKind;
+use crate::dataplane::file_name_for;
+use crate::dataplane::push::{Kept, MANIFEST_MEDIA_TYPE};
+use crate::dataplane::receive::manifest::{MAX_MANIFEST_BYTES, check_path, parse_manifest};
+use crate::dataplane::receive::{Incoming, ReceiveError, partial_len, receive_to_file};
+use crate::dsp::transfer::TransferState;
+use crate::process::{Role, now_ms};
+use crate::store::WriteBatch;
+
+/// The headers of a push request that matter.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PushHeaders<'a> {
+    /// `Authorization` (`Bearer <token>`).
+    pub authorization: Option<&'a str>,
+    /// `Repr-Digest` (`sha-256=:…:`).
+    pub repr_digest: Option<&'a str>,
+    /// `Content-Type` (the manifest's media type marks a manifest).
+    pub content_type: Option<&'a str>,
+    /// `Content-Range` (`bytes N-M/total`: a continuation).
+    pub content_range: Option<&'a str>,
+    /// `Content-Length`, when sent.
+    pub content_length: Option<u64>,
+}
+
+/// What a push request stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum PushAccepted {
+    /// A folder's manifest.
+    Manifest {
+        /// Files it lists.
+        files: usize,
+        /// It was here already (an earlier attempt sent it).
+        known: bool,
+    },
+    /// A file, verified.
+    File {
+        /// The file.
+        file: ReceivedFile,
+        /// It was here already, complete and verified (nothing was read).
+        known: bool,
+    },
+}
+
+/// A folder being received: its manifest, and which files are verified.
+#[derive(Debug)]
+struct Folder {
+    files: Vec<FileInfo>,
+    index: HashMap<String, usize>,
+    verified: std::sync::Mutex<(HashSet<usize>, u64)>,
+}
+
+#[derive(Debug)]
+struct Slot {
+    generation: u64,
+    stop: CancellationToken,
+    busy: Arc<tokio::sync::Mutex<()>>,
+}
+
+/// The pushes this connector is receiving: folders' manifests and which files are verified,
+/// and which request writes which file.
+#[derive(Debug, Default)]
+pub struct PushReceivers {
+    slots: std::sync::Mutex<HashMap<String, Slot>>,
+    folders: std::sync::Mutex<HashMap<String, Arc<Folder>>>,
+    generation: std::sync::atomic::AtomicU64,
+}
+
+/// The right to write (or read the partial file of) one file, until dropped.
+struct Claim {
+    receivers: Arc<PushReceivers>,
+    key: String,
+    generation: u64,
+    stop: CancellationToken,
+    _busy: tokio::sync::OwnedMutexGuard<()>,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        if let Ok(mut slots) = self.receivers.slots.lock()
+            && slots
+                .get(&self.key)
+                .is_some_and(|s| s.generation == self.generation)
+        {
+            slots.remove(&self.key);
+        }
+    }
+}
+
+impl PushReceivers {
+    /// Stops the request writing `key` (if any), waits until it let go, and claims it; the
+    /// claim's token fires when the transfer stops or a newer request claims the file.
+    async fn claim(self: &Arc<Self>, key: String, transfer: &CancellationToken) -> Claim {
+        let generation = self
+            .generation
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let stop = transfer.child_token();
+        let busy = {
+            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+            match slots.get_mut(&key) {
+                Some(slot) => {
+                    // An older request writes this file: it stops; this one waits for it.
+                    slot.stop.cancel();
+                    slot.generation = generation;
+                    slot.stop = stop.clone();
+                    slot.busy.clone()
+                }
+                None => {
+                    let busy: Arc<tokio::sync::Mutex<()>> = Arc::default();
+                    slots.insert(
+                        key.clone(),
+                        Slot {
+                            generation,
+                            stop: stop.clone(),
+                            busy: busy.clone(),
+                        },
+                    );
+                    busy
+                }
+            }
+        };
+        let guard = busy.lock_owned().await;
+        Claim {
+            receivers: self.clone(),
+            key,
+            generation,
+            stop,
+            _busy: guard,
+        }
+    }
+
+    fn forget(&self, transfer_id: &str) {
+        if let Ok(mut folders) = self.folders.lock() {
+            folders.remove(transfer_id);
+        }
+    }
+}
+
+fn is_manifest(content_type: Option<&str>) -> bool {
+    content_type
+        .and_then(|c| c.split(';').next())
+        .is_some_and(|c| c.trim().eq_ignore_ascii_case(MANIFEST_MEDIA_TYPE))
+}
+
+/// `Content-Range: bytes N-(size-1)/size` of a continuation: `N`. Without the header: 0.
+fn continuation(range: Option<&str>, size: Option<u64>) -> Result<(u64, Option<u64>), String> {
+    let Some(range) = range else {
+        return Ok((0, size));
+    };
+    let bad =
+        || format!("Content-Range {range:?} must be \"bytes N-(size-1)/size\" continuing the file");
+    let (start, end, total) =
+        crate::dataplane::range::parse_content_range(range).ok_or_else(bad)?;
+    let total = total.ok_or_else(bad)?;
+    if end + 1 != total || start > end || size.is_some_and(|s| s != total) {
+        return Err(bad());
+    }
+    Ok((start, Some(total)))
+}
+
+fn io_refusal(what: &Path, e: std::io::Error) -> PushRefusal {
+    PushRefusal::Internal(format!("{}: {e}", what.display()))
+}
+
+impl Transfers {
+    fn push_root(&self) -> PathBuf {
+        self.settings.received_dir.join(".push")
+    }
+
+    /// Where a push's verified files wait until all have arrived.
+    fn staging_path(&self, t: &Transfer) -> PathBuf {
+        self.push_root().join(file_name_for(&t.id))
+    }
+
+    /// Where a push's partial files and manifest are kept.
+    fn parts_path(&self, t: &Transfer) -> PathBuf {
+        self.push_root()
+            .join(format!("{}.parts", file_name_for(&t.id)))
+    }
+
+    /// The consumer's push transfer `id`, if `authorization` carries its token.
+    fn authorized(&self, id: &str, authorization: Option<&str>) -> Result<Transfer, PushRefusal> {
+        let t = self
+            .get(id)
+            .map_err(|e| PushRefusal::Internal(e.to_string()))?
+            .filter(|t| {
+                t.role == Role::Consumer && t.format.direction() == super::super::Direction::Push
+            })
+            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
+        let expected = t
+            .push
+            .as_ref()
+            .and_then(|p| p.token_sha256.clone())
+            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
+        let presented = authorization
+            .and_then(|a| {
+                a.strip_prefix("Bearer ")
+                    .or_else(|| a.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .ok_or(PushRefusal::Unauthorized)?;
+        if !same(&sha256_hex(presented), &expected) {
+            return Err(PushRefusal::Unauthorized);
+        }
+        if t.state != TransferState::Started {
+            return Err(PushRefusal::Conflict(format!(
+                "the transfer is {}, not STARTED",
+                t.state
+            )));
+        }
+        Ok(t)
+    }
+
+    /// The folder being received for `t`, once its manifest arrived (read from the parts
+    /// folder after a restart, with the files already in the staging folder as verified).
+    async fn folder(&self, t: &Transfer) -> Result<Option<Arc<Folder>>, PushRefusal> {
+        if let Some(f) = self
+            .receivers
+            .folders
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&t.id).cloned())
+        {
+            return Ok(Some(f));
+        }
+        let path = self.parts_path(t).join("manifest.json");
+        let bytes = match tokio::fs::read(&path).await {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io_refusal(&path, e)),
+        };
+        let files = parse_manifest(&bytes, u64::MAX).map_err(PushRefusal::Internal)?;
+        let staging = self.staging_path(t);
+        let scan = files.clone();
+        let verified = tokio::task::spawn_blocking(move || {
+            let mut done = (HashSet::new(), 0u64);
+            for (i, f) in scan.iter().enumerate() {
+                let mut p = staging.clone();
+                f.path.split('/').for_each(|s| p.push(s));
+                if std::fs::metadata(&p).is_ok_and(|m| m.is_file() && m.len() == f.size) {
+                    done.0.insert(i);
+                    done.1 += f.size;
+                }
+            }
+            done
+        })
+        .await
+        .map_err(|e| PushRefusal::Internal(e.to_string()))?;
+        Ok(Some(self.remember_folder(&t.id, files, verified)))
+    }
+
+    fn remember_folder(
+        &self,
+        id: &str,
+        files: Vec<FileInfo>,
+        verified: (HashSet<usize>, u64),
+    ) -> Arc<Folder> {
+        let index = files
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.path.clone(), i))
+            .collect();
+        let folder = Arc::new(Folder {
+            files,
+            index,
+            verified: std::sync::Mutex::new(verified),
+        });
+        if let Ok(mut m) = self.receivers.folders.lock() {
+            m.insert(id.to_owned(), folder.clone());
+        }
+        folder
+    }
+
+    /// Consumer: a `PUT` to its receiving endpoint — `PUT /data/push/{id}` (the single file,
+    /// or a folder's manifest) or `PUT /data/push/{id}/files/{path}` (`file`: one file of the
+    /// folder). See the module docs of [`crate::transfer::push`].
+    pub async fn receive_push<S, E>(
+        &self,
+        id: &str,
+        file: Option<&str>,
+        headers: &PushHeaders<'_>,
+        body: S,
+    ) -> Result<PushAccepted, PushRefusal>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    {
+        let t = self.authorized(id, headers.authorization)?;
+        if t.progress.done_ms.is_some() {
+            // Complete already: a repeat whose answer was lost is answered again.
+            return self.repeated(&t, file, headers, body).await;
+        }
+        let result = match file {
+            None if is_manifest(headers.content_type) => {
+                self.receive_manifest(&t, headers, body).await
+            }
+            None => self.receive_single(&t, headers, body).await,
+            Some(rel) => self.receive_folder_file(&t, rel, headers, body).await,
+        };
+        if result.is_err() {
+            // A transfer that ended meanwhile keeps nothing half-received.
+            if let Ok(Some(now)) = self.get(id) {
+                self.discard_unfinished_push(&now);
+            }
+        }
+        result
+    }
+
+    /// A request for a push that is complete: what it sends must be what arrived.
+    async fn repeated<S, E>(
+        &self,
+        t: &Transfer,
+        file: Option<&str>,
+        headers: &PushHeaders<'_>,
+        body: S,
+    ) -> Result<PushAccepted, PushRefusal>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    {
+        let announced = headers
+            .repr_digest
+            .and_then(crate::dataplane::parse_repr_digest);
+        let folder = !(t.files.len() == 1 && t.files[0].path.is_empty());
+        match file {
+            None if is_manifest(headers.content_type) => {
+                use futures_util::StreamExt;
+                let mut bytes = Vec::new();
+                let mut body = std::pin::pin!(body);
+                while let Some(Ok(chunk)) = body.next().await {
+                    if bytes.len() + chunk.len() > MAX_MANIFEST_BYTES {
+                        break;
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                let files = parse_manifest(&bytes, self.settings.dataplane.max_transfer_bytes)
+                    .map_err(PushRefusal::Manifest)?;
+                if folder && files == t.files {
+                    return Ok(PushAccepted::Manifest {
+                        files: files.len(),
+                        known: true,
+                    });
+                }
+            }
+            None => {
+                if let Some(f) = t.received.first()
+                    && !folder
+                    && announced.as_deref() == Some(f.sha256.as_str())
+                {
+                    return Ok(PushAccepted::File {
+                        file: f.clone(),
+                        known: true,
+                    });
+                }
+            }
+            Some(rel) => {
+                if let Some(f) = t.received.iter().find(|f| f.path == rel && folder) {
+                    if announced.as_deref() != Some(f.sha256.as_str()) {
+                        return Err(PushRefusal::Mismatch(format!(
+                            "{rel}: Repr-Digest does not announce the SHA-256 the manifest lists"
+                        )));
+                    }
+                    return Ok(PushAccepted::File {
+                        file: f.clone(),
+                        known: true,
+                    });
+                }
+                return Err(PushRefusal::NotListed(rel.to_owned()));
+            }
+        }
+        Err(PushRefusal::Conflict(
+            "the data of this transfer has already arrived (and was other data)".into(),
+        ))
+    }
+
+    async fn receive_manifest<S, E>(
+        &self,
+        t: &Transfer,
+        headers: &PushHeaders<'_>,
+        body: S,
+    ) -> Result<PushAccepted, PushRefusal>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    {
+        use futures_util::StreamExt;
+        let mut bytes = Vec::new();
+        let mut body = std::pin::pin!(body);
+        while let Some(chunk) = body.next().await {
+            let chunk = chunk.map_err(|_| ReceiveError::BrokenOff(bytes.len() as u64))?;
+            if bytes.len() + chunk.len() > MAX_MANIFEST_BYTES {
+                return Err(PushRefusal::Manifest(format!(
+                    "the manifest is larger than {MAX_MANIFEST_BYTES} bytes"
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if let Some(announced) = headers
+            .repr_digest
+            .and_then(crate::dataplane::parse_repr_digest)
+        {
+            let received = sha256_hex_bytes(&bytes);
+            if announced != received {
+                return Err(ReceiveError::DigestMismatch {
+                    announced,
+                    received,
+                }
+                .into());
+            }
+        }
+        let files = parse_manifest(&bytes, self.settings.dataplane.max_transfer_bytes)
+            .map_err(PushRefusal::Manifest)?;
+        let _guard = self.locks.lock(&t.id).await;
+        if let Some(known) = self.folder(t).await? {
+            if known.files != files {
+                return Err(PushRefusal::Conflict(
+                    "this transfer already received another manifest".into(),
+                ));
+            }
+            return Ok(PushAccepted::Manifest {
+                files: files.len(),
+                known: true,
+            });
+        }
+        let parts = self.parts_path(t);
+        tokio::fs::create_dir_all(&parts)
+            .await
+            .map_err(|e| io_refusal(&parts, e))?;
+        let stored =
+            serde_json::to_vec(&crate::dataplane::receive::manifest::manifest_json(&files))
+                .map_err(|e| PushRefusal::Internal(e.to_string()))?;
+        let temp = parts.join("manifest.json.new");
+        let path = parts.join("manifest.json");
+        write_synced(&temp, &stored)
+            .await
+            .map_err(|e| io_refusal(&temp, e))?;
+        tokio::fs::rename(&temp, &path)
+            .await
+            .map_err(|e| io_refusal(&path, e))?;
+        let n = files.len();
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        let mut t = self
+            .get(&t.id)
+            .map_err(|e| PushRefusal::Internal(e.to_string()))?
+            .ok_or_else(|| PushRefusal::Unknown(t.id.clone()))?;
+        t.progress.total = Some(total);
+        t.progress.first_byte_ms.get_or_insert(now_ms());
+        let mut batch = WriteBatch::new();
+        self.record(
+            &mut batch,
+            &t,
+            AuditKind::Transfer,
+            format!("Manifest empfangen (Push eines Ordners): {n} Dateien, {total} Bytes"),
+            json!({"push": true, "manifest": {"files": n, "bytes": total}}),
+        );
+        self.commit(batch, &t)
+            .map_err(|e| PushRefusal::Internal(e.to_string()))?;
+        let folder = self.remember_folder(&t.id, files, Default::default());
+        drop(_guard);
+        if folder.files.is_empty() {
+            self.finalize_push(&t.id, None).await?;
+        }
+        Ok(PushAccepted::Manifest {
+            files: n,
+            known: false,
+        })
+    }
+
+    async fn receive_single<S, E>(
+        &self,
+        t: &Transfer,
+        headers: &PushHeaders<'_>,
+        body: S,
+    ) -> Result<PushAccepted, PushRefusal>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    {
+        if self.folder(t).await?.is_some() {
+            return Err(PushRefusal::Conflict(format!(
+                "this transfer receives a folder: PUT each file of the manifest to {}/files/{{path}}",
+                t.push.as_ref().map_or("", |p| p.endpoint.as_str())
+            )));
+        }
+        let announced = headers
+            .repr_digest
+            .and_then(crate::dataplane::parse_repr_digest)
+            .ok_or(PushRefusal::Body(ReceiveError::NoDigest))?;
+        let (offset, size) =
+            continuation(headers.content_range, None).map_err(PushRefusal::Range)?;
+        let size = size.or(headers.content_length);
+        let cancel = self.push_stream(&t.id)?;
+        let claim = self.receivers.claim(format!("{}\n", t.id), &cancel).await;
+        let dest_name = file_name_for(&t.dataset_id);
+        let incoming = Incoming {
+            part: self.parts_path(t).join(format!("{}.part", sha256_hex(""))),
+            dest: self.staging_path(t).join(&dest_name),
+            sha256: announced,
+            size,
+            offset,
+            max_bytes: self.settings.dataplane.max_transfer_bytes,
+        };
+        let stored = receive_to_file(body, &incoming, claim.stop.clone()).await?;
+        drop(claim);
+        let info = FileInfo {
+            path: String::new(),
+            size: stored.size,
+            sha256: Some(stored.sha256),
+        };
+        let file = self.finalize_push(&t.id, Some(info)).await?;
+        Ok(PushAccepted::File { file, known: false })
+    }
+
+    async fn receive_folder_file<S, E>(
+        &self,
+        t: &Transfer,
+        rel: &str,
+        headers: &PushHeaders<'_>,
+        body: S,
+    ) -> Result<PushAccepted, PushRefusal>
+    where
+        S: futures_util::Stream<Item = Result<bytes::Bytes, E>>,
+    {
+        let (folder, i, entry) = self.entry(t, rel).await?;
+        let sha = entry.sha256.clone().unwrap_or_default();
+        let announced = headers
+            .repr_digest
+            .and_then(crate::dataplane::parse_repr_digest)
+            .ok_or(PushRefusal::Body(ReceiveError::NoDigest))?;
+        if announced != sha {
+            return Err(PushRefusal::Mismatch(format!(
+                "{rel}: Repr-Digest announces {announced}, the manifest lists {sha}"
+            )));
+        }
+        let (offset, _) =
+            continuation(headers.content_range, Some(entry.size)).map_err(PushRefusal::Range)?;
+        if let Some(n) = headers.content_length
+            && n != entry.size - offset.min(entry.size)
+        {
+            return Err(PushRefusal::Mismatch(format!(
+                "{rel}: the body has {n} bytes; the manifest lists {} bytes (continuing at {offset})",
+                entry.size
+            )));
+        }
+        let received = |known| PushAccepted::File {
+            file: ReceivedFile {
+                stored_at: self.final_path_of(t, rel).display().to_string(),
+                path: rel.to_owned(),
+                size: entry.size,
+                sha256: sha.clone(),
+            },
+            known,
+        };
+        if folder.is_verified(i) {
+            return Ok(received(true));
+        }
+        let cancel = self.push_stream(&t.id)?;
+        let claim = self
+            .receivers
+            .claim(format!("{}\n{rel}", t.id), &cancel)
+            .await;
+        if folder.is_verified(i) {
+            return Ok(received(true));
+        }
+        let mut dest = self.staging_path(t);
+        rel.split('/').for_each(|s| dest.push(s));
+        let incoming = Incoming {
+            part: self.parts_path(t).join(format!("{}.part", sha256_hex(rel))),
+            dest,
+            sha256: sha.clone(),
+            size: Some(entry.size),
+            offset,
+            max_bytes: self.settings.dataplane.max_transfer_bytes,
+        };
+        receive_to_file(body, &incoming, claim.stop.clone()).await?;
+        drop(claim);
+        let (all, bytes) = folder.verify(i);
+        self.registry.set_progress(
+            &t.id,
+            crate::dataplane::LiveProgress {
+                bytes,
+                total: Some(folder.files.iter().map(|f| f.size).sum()),
+            },
+        );
+        if all {
+            self.finalize_push(&t.id, None).await?;
+        }
+        Ok(received(false))
+    }
+
+    /// The manifest entry for `rel` (checked), with its folder and index.
+    async fn entry(
+        &self,
+        t: &Transfer,
+        rel: &str,
+    ) -> Result<(Arc<Folder>, usize, FileInfo), PushRefusal> {
+        let folder = self.folder(t).await?.ok_or_else(|| {
+            PushRefusal::Conflict(format!(
+                "no manifest yet: PUT the folder's manifest to the endpoint first (Content-Type: {MANIFEST_MEDIA_TYPE})"
+            ))
+        })?;
+        check_path(rel).map_err(|why| PushRefusal::Path(format!("{rel:?} {why}")))?;
+        let i = *folder
+            .index
+            .get(rel)
+            .ok_or_else(|| PushRefusal::NotListed(rel.to_owned()))?;
+        let entry = folder.files[i].clone();
+        Ok((folder, i, entry))
+    }
+
+    fn push_stream(&self, id: &str) -> Result<CancellationToken, PushRefusal> {
+        self.registry
+            .stream(id)
+            .ok_or_else(|| PushRefusal::Conflict("the transfer is not running".into()))
+    }
+
+    fn final_path_of(&self, t: &Transfer, rel: &str) -> PathBuf {
+        let mut p = self.received_path(t);
+        if rel.is_empty() {
+            p.push(file_name_for(&t.dataset_id));
+        } else {
+            rel.split('/').for_each(|s| p.push(s));
+        }
+        p
+    }
+
+    /// Consumer: `HEAD` on its receiving endpoint — how much of the single file (`file`
+    /// `None`) or of one file of the folder is kept (see [`crate::transfer::push`]).
+    pub async fn probe_push(
+        &self,
+        id: &str,
+        file: Option<&str>,
+        authorization: Option<&str>,
+    ) -> Result<Kept, PushRefusal> {
+        let t = self.authorized(id, authorization)?;
+        if t.progress.done_ms.is_some() {
+            let rel = file.unwrap_or("");
+            let f = t
+                .received
+                .iter()
+                .find(|f| f.path == rel)
+                .ok_or_else(|| PushRefusal::NotListed(rel.to_owned()))?;
+            return Ok(Kept {
+                offset: f.size,
+                complete: true,
+            });
+        }
+        let (key, part, size) = match file {
+            None => {
+                let part = self.parts_path(&t).join(format!("{}.part", sha256_hex("")));
+                (format!("{id}\n"), part, None)
+            }
+            Some(rel) => {
+                let (folder, i, entry) = self.entry(&t, rel).await?;
+                if folder.is_verified(i) {
+                    return Ok(Kept {
+                        offset: entry.size,
+                        complete: true,
+                    });
+                }
+                let part = self
+                    .parts_path(&t)
+                    .join(format!("{}.part", sha256_hex(rel)));
+                (format!("{id}\n{rel}"), part, Some(entry.size))
+            }
+        };
+        let cancel = self.push_stream(id)?;
+        // Waits until an older request for this file has let go and flushed.
+        let claim = self.receivers.claim(key, &cancel).await;
+        let kept = partial_len(&part);
+        drop(claim);
+        Ok(Kept {
+            offset: size.map_or(kept, |s| kept.min(s)),
+            complete: false,
+        })
+    }
+
+    /// Moves a complete push into place and records it (`single`: the single file; `None`:
+    /// the folder whose files are all verified). Returns the single file (for a folder: the
+    /// first file, or an empty record for an empty folder).
+    async fn finalize_push(
+        &self,
+        id: &str,
+        single: Option<FileInfo>,
+    ) -> Result<ReceivedFile, PushRefusal> {
+        let internal = |e: String| PushRefusal::Internal(e);
+        let _guard = self.locks.lock(id).await;
+        let mut t = self
+            .get(id)
+            .map_err(|e| internal(e.to_string()))?
+            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
+        if t.progress.done_ms.is_some() {
+            return t
+                .received
+                .first()
+                .cloned()
+                .ok_or_else(|| PushRefusal::Conflict("already complete".into()));
+        }
+        if t.state != TransferState::Started {
+            return Err(PushRefusal::Conflict(format!(
+                "the transfer is {}, not STARTED",
+                t.state
+            )));
+        }
+        let files = match single {
+            Some(f) => vec![f],
+            None => {
+                let folder = self
+                    .folder(&t)
+                    .await?
+                    .ok_or_else(|| internal("the manifest is gone".into()))?;
+                folder.files.clone()
+            }
+        };
+        let staging = self.staging_path(&t);
+        let target = self.received_path(&t);
+        let (from, to) = (staging.clone(), target.clone());
+        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+            std::fs::create_dir_all(&from)?;
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            if to.exists() {
+                // A leftover of a move whose record was not written (a crash between).
+                std::fs::remove_dir_all(&to)?;
+            }
+            std::fs::rename(&from, &to)?;
+            if let Some(parent) = to.parent() {
+                std::fs::File::open(parent)?.sync_all()?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| internal(e.to_string()))?
+        .map_err(|e| internal(format!("{} → {}: {e}", staging.display(), target.display())))?;
+        let received: Vec<ReceivedFile> = files
+            .iter()
+            .map(|f| ReceivedFile {
+                stored_at: self.final_path_of(&t, &f.path).display().to_string(),
+                path: f.path.clone(),
+                size: f.size,
+                sha256: f.sha256.clone().unwrap_or_default(),
+            })
+            .collect();
+        let total: u64 = files.iter().map(|f| f.size).sum();
+        let folder = !(files.len() == 1 && files[0].path.is_empty());
+        t.files = files;
+        t.received = received;
+        t.progress.bytes = total;
+        t.progress.total = Some(total);
+        t.progress.first_byte_ms.get_or_insert(now_ms());
+        t.progress.done_ms = Some(now_ms());
+        let mut batch = WriteBatch::new();
+        let summary = if folder {
+            format!(
+                "Daten empfangen (Push eines Ordners): {} Dateien, {total} Bytes, SHA-256 jeder Datei geprüft",
+                t.received.len()
+            )
+        } else {
+            format!("Daten empfangen (Push): {total} Bytes, SHA-256 geprüft")
+        };
+        self.record(
+            &mut batch,
+            &t,
+            AuditKind::DataReceived,
+            summary,
+            json!({"push": true, "folder": folder, "stored_at": target.display().to_string(),
+                   "bytes": total,
+                   "files": t.received.iter().take(1000).map(|f| json!({"path": f.path,
+                       "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>()}),
+        );
+        self.commit(batch, &t)
+            .map_err(|e| internal(e.to_string()))?;
+        self.receivers.forget(id);
+        let parts = self.parts_path(&t);
+        let root = self.push_root();
+        let _ = tokio::task::spawn_blocking(move || {
+            let _ = std::fs::remove_dir_all(&parts);
+            let _ = std::fs::remove_dir(&root);
+        })
+        .await;
+        tracing::info!(transfer = %id, bytes = total, files = t.received.len(),
+            "pushed data received and verified");
+        Ok(t.received.first().cloned().unwrap_or(ReceivedFile {
+            stored_at: target.display().to_string(),
+            path: String::new(),
+            size: 0,
+            sha256: String::new(),
+        }))
+    }
+
+    /// Consumer: removes what an unfinished push left (staging and partial files) once the
+    /// transfer has ended without its data; nothing for other transfers.
+    pub(crate) fn discard_unfinished_push(&self, t: &Transfer) {
+        if t.role != Role::Consumer
+            || t.format.direction() != super::super::Direction::Push
+            || !t.is_terminal()
+            || t.progress.done_ms.is_some()
+        {
+            return;
+        }
+        self.receivers.forget(&t.id);
+        let (staging, parts, root) = (self.staging_path(t), self.parts_path(t), self.push_root());
+        if !staging.exists() && !parts.exists() {
+            return;
+        }
+        let id = t.id.clone();
+        let remove = move || {
+            for dir in [&staging, &parts] {
+                if let Err(e) = std::fs::remove_dir_all(dir)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
+                        "cannot remove an unfinished push");
+                }
+            }
+            let _ = std::fs::remove_dir(&root);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn_blocking(remove);
+            }
+            Err(_) => remove(),
+        }
+    }
+
+    /// Consumer: refuses the provider's completion of a push whose data has not all arrived.
+    pub(crate) fn push_incomplete(&self, t: &Transfer) -> Option<String> {
+        if t.role != Role::Consumer
+            || t.format.direction() != super::super::Direction::Push
+            || t.counterparty.tck
+            || t.progress.done_ms.is_some()
+        {
+            return None;
+        }
+        let verified = self
+            .receivers
+            .folders
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&t.id).cloned())
+            .map(|f| (f.verified_count(), f.files.len()));
+        Some(match verified {
+            Some((n, of)) => format!(
+                "the pushed data has not all arrived: {n} of {of} files of the manifest are verified"
+            ),
+            None => "the pushed data has not arrived (nothing verified yet)".into(),
+        })
+    }
+}
+
+impl Folder {
+    fn is_verified(&self, i: usize) -> bool {
+        self.verified
+            .lock()
+            .map(|v| v.0.contains(&i))
+            .unwrap_or(false)
+    }
+
+    fn verified_count(&self) -> usize {
+        self.verified.lock().map(|v| v.0.len()).unwrap_or(0)
+    }
+
+    /// Marks file `i` verified; returns whether all are, and the bytes verified.
+    fn verify(&self, i: usize) -> (bool, u64) {
+        let Ok(mut v) = self.verified.lock() else {
+            return (false, 0);
+        };
+        if v.0.insert(i) {
+            v.1 += self.files[i].size;
+        }
+        (v.0.len() == self.files.len(), v.1)
+    }
+}
+
+fn sha256_hex_bytes(b: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(b))
+}
+
+async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut f = tokio::fs::File::create(path).await?;
+    f.write_all(bytes).await?;
+    f.sync_all().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn continuations_must_run_to_the_end_of_the_file() {
+        assert_eq!(continuation(None, Some(10)), Ok((0, Some(10))));
+        assert_eq!(
+            continuation(Some("bytes 4-9/10"), Some(10)),
+            Ok((4, Some(10)))
+        );
+        assert_eq!(continuation(Some("bytes 4-9/10"), None), Ok((4, Some(10))));
+        for bad in [
+            "bytes 4-8/10",
+            "bytes 4-9/*",
+            "bytes 4-9/11",
+            "4-9/10",
+            "bytes 9-4/10",
+        ] {
+            assert!(continuation(Some(bad), Some(10)).is_err(), "{bad}");
+        }
+        assert!(is_manifest(Some(
+            "application/vnd.datenraum.folder-manifest+json; charset=utf-8"
+        )));
+        assert!(!is_manifest(Some("application/json")));
+        assert!(!is_manifest(None));
+    }
+
+    #[tokio::test]
+    async fn a_newer_claim_stops_the_older_and_waits_for_it() {
+        let receivers = Arc::new(PushReceivers::default());
+        let transfer = CancellationToken::new();
+        let first = receivers.claim("t\na".into(), &transfer).await;
+        let stopped = first.stop.clone();
+        let r = receivers.clone();
+        let t = transfer.clone();
+        let second = tokio::spawn(async move { r.claim("t\na".into(), &t).await.stop.clone() });
+        tokio::time::timeout(std::time::Duration::from_secs(5), stopped.cancelled())
+            .await
+            .expect("the older request is told to stop");
+        assert!(
+            !second.is_finished(),
+            "the newer waits until the older let go"
+        );
+        drop(first);
+        let newer = second.await.expect("claimed");
+        assert!(!newer.is_cancelled());
+        transfer.cancel();
+        assert!(
+            newer.is_cancelled(),
+            "the transfer's stop reaches the claim"
+        );
+    }
+}
