@@ -10,7 +10,8 @@
 //!   folder arrives complete with every digest verified;
 //! - a second push, cut by the provider's termination after one file was verified, leaves
 //!   nothing in the received-data folder;
-//! - an external endpoint gets exactly the documented requests (manifest, then each file).
+//! - an external endpoint gets exactly the documented requests (manifest, then each file);
+//! - a single file cut mid-file is continued the same way and verified.
 //!
 //! DSP messages are captured for the validator like the other transfer tests.
 
@@ -607,4 +608,63 @@ async fn transfer_push_of_a_folder_refuses_bad_files_resumes_a_cut_and_leaves_no
         assert!(headers.get("content-range").is_none());
     }
     assert_eq!(seen[2].2["content-type"], "text/plain; charset=utf-8");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_single_file_cut_mid_file_is_continued_and_verified() {
+    let proxy = FlakyProxy::start().await;
+    let receive_url = format!("https://localhost:{}/data/push", proxy.port);
+    let consumer_settings = move |_: &TestEnv, c: &tests::harness::TestConnector| {
+        support::set_dataplane(c, "push_receive_url", receive_url.clone().into());
+    };
+    let p = Pair::start_in(
+        TestEnv::new("transfer_push_resume"),
+        "transfer_push_resume",
+        3_000_017,
+        json!({"abrufe": "10"}),
+        |_, c| support::set_dataplane(c, "allow_local_push_endpoints", true.into()),
+        Some(&consumer_settings),
+        None,
+    )
+    .await;
+    proxy.upstream.store(p.consumer.dsp_port, Ordering::SeqCst);
+    proxy.cut_after.store(1_200_000, Ordering::SeqCst);
+    proxy.set_open(true);
+    let id = start_push(&p, json!({})).await;
+    let t = p
+        .wait_consumer(&id, "COMPLETED with data", |t| {
+            t["state"] == "COMPLETED" && t["received"].as_array().is_some_and(|a| a.len() == 1)
+        })
+        .await;
+    assert_eq!(
+        proxy.cuts.load(Ordering::SeqCst),
+        1,
+        "the push was cut once"
+    );
+    let f = &t["received"][0];
+    assert_eq!(f["sha256"], sha256_hex(&p.data).as_str(), "{t}");
+    let stored = std::fs::read(f["stored_at"].as_str().expect("stored_at")).expect("stored");
+    assert!(stored == p.data, "the stored file is the provider's");
+    let pt = p.provider_transfer(&id).await;
+    let pid = pt["id"].as_str().expect("id").to_owned();
+    wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
+        t["state"] == "COMPLETED"
+    })
+    .await;
+    let ends = provider_access_ends(&p, &pid).await;
+    let done: Vec<&Value> = ends
+        .iter()
+        .filter(|e| e["details"]["complete"] == true)
+        .collect();
+    assert_eq!(done.len(), 1, "{ends:?}");
+    let kept = done[0]["details"]["kept_by_receiver"]
+        .as_u64()
+        .expect("kept");
+    let sent = done[0]["details"]["bytes"].as_u64().expect("bytes");
+    assert!(
+        kept > 500_000,
+        "continued where the cut left it: {}",
+        done[0]
+    );
+    assert_eq!(sent + kept, p.data.len() as u64, "{}", done[0]);
 }

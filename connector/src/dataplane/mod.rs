@@ -11,8 +11,10 @@
 //! - [`registry`]: the running transfers, each with a cancellation token for its streams;
 //! - [`serve`]: the provider's data endpoint (`GET /data/{transfer}`), every request checked;
 //! - [`pull`]: the consumer's download (resume, digest check, atomic rename);
-//! - [`push`]: the provider's upload to a consumer's endpoint (`HttpData-PUSH`), endpoint checks;
-//! - [`receive`]: the consumer's receiving end of a push (digest check, atomic rename);
+//! - [`push`]: the provider's upload to a consumer's endpoint (`HttpData-PUSH`: a file, or a
+//!   folder's manifest and files; continuing a broken file), endpoint checks;
+//! - [`receive`]: the consumer's receiving end of a push (folder manifests, continuation,
+//!   digest check, atomic rename);
 //! - `query` (feature `sandbox`): the provider's sandbox query endpoint
 //!   (`POST /data/{transfer}/query`), behind the same checks.
 //!

@@ -203,6 +203,8 @@ where
     let mut body = std::pin::pin!(body);
     loop {
         let next = tokio::select! {
+            // A stop wins over data that is ready.
+            biased;
             _ = cancel.cancelled() => {
                 let _ = file.flush().await;
                 return Err(ReceiveError::Stopped);

@@ -59,9 +59,11 @@
 //! that is renamed to the transfer's folder in the received-data folder only when the last
 //! file is verified (the deletion duty covers it then); a push that ends otherwise leaves
 //! nothing there. The provider's completion is refused while the data has not all arrived.
-//! Details in `receiving`.
+//! Details in `receiving`, `staging` and `receivers`.
 
+mod receivers;
 mod receiving;
+mod staging;
 
 use serde_json::json;
 
@@ -82,7 +84,8 @@ use crate::negotiation::DspFailure;
 use crate::process::{Role, now_ms};
 use crate::store::WriteBatch;
 
-pub use receiving::{PushAccepted, PushHeaders, PushReceivers};
+pub use receivers::PushReceivers;
+pub use receiving::{PushAccepted, PushHeaders};
 
 /// Why a push request was refused by the consumer's receiving endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

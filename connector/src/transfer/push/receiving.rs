@@ -1,22 +1,11 @@
 //! Consumer: the receiving endpoint of `HttpData-PUSH` (the protocol is described in
-//! [`crate::transfer::push`]).
-//!
-//! Where data waits: a push is received into `<received_dir>/.push/<transfer>/` (the staging
-//! folder: only verified files, each renamed in after its digest matched) with the partial
-//! files and the manifest in `<received_dir>/.push/<transfer>.parts/` (partial files are
-//! named by the SHA-256 of their path, so no name of the dataset can collide with them). When
-//! the last file of the manifest is verified (or the single file is), the staging folder is
-//! renamed to the transfer's folder `<received_dir>/<agreement>/<transfer>/` in one step: that
-//! folder appears complete or not at all. A transfer that ends otherwise (terminated, or
-//! completed by the provider before the data arrived, which is refused) has its staging and
-//! partial files removed.
-//!
-//! A file is written by one request at a time: a new request for the same file (a retry
-//! after a connection the sender gave up, or a `HEAD` asking how much arrived) stops the
-//! older one, waits until it has flushed what it received, and only then reads or continues.
+//! [`crate::transfer::push`]): `PUT` of a single file, of a folder's manifest and of each
+//! of its files, and `HEAD` asking how much of a file is kept. Every request is checked
+//! (token, state, manifest, path, size, digest) before a byte is written; where the data
+//! waits and how it is moved into place: `staging`; who writes which file: `receivers`.
 
-use std::collections::{HashMap, HashSet};
-use std::path::{Path, PathBuf};
+use std::collections::HashSet;
+use std::path::Path;
 use std::sync::Arc;
 
 use serde_json::json;
@@ -24,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use super::super::record::{FileInfo, ReceivedFile, Transfer};
 use super::super::service::Transfers;
+use super::receivers::Folder;
+use super::staging::write_synced;
 use super::{PushRefusal, same, sha256_hex};
 use crate::audit::AuditKind;
 use crate::dataplane::file_name_for;
@@ -69,100 +60,6 @@ pub enum PushAccepted {
     },
 }
 
-/// A folder being received: its manifest, and which files are verified.
-#[derive(Debug)]
-struct Folder {
-    files: Vec<FileInfo>,
-    index: HashMap<String, usize>,
-    verified: std::sync::Mutex<(HashSet<usize>, u64)>,
-}
-
-#[derive(Debug)]
-struct Slot {
-    generation: u64,
-    stop: CancellationToken,
-    busy: Arc<tokio::sync::Mutex<()>>,
-}
-
-/// The pushes this connector is receiving: folders' manifests and which files are verified,
-/// and which request writes which file.
-#[derive(Debug, Default)]
-pub struct PushReceivers {
-    slots: std::sync::Mutex<HashMap<String, Slot>>,
-    folders: std::sync::Mutex<HashMap<String, Arc<Folder>>>,
-    generation: std::sync::atomic::AtomicU64,
-}
-
-/// The right to write (or read the partial file of) one file, until dropped.
-struct Claim {
-    receivers: Arc<PushReceivers>,
-    key: String,
-    generation: u64,
-    stop: CancellationToken,
-    _busy: tokio::sync::OwnedMutexGuard<()>,
-}
-
-impl Drop for Claim {
-    fn drop(&mut self) {
-        if let Ok(mut slots) = self.receivers.slots.lock()
-            && slots
-                .get(&self.key)
-                .is_some_and(|s| s.generation == self.generation)
-        {
-            slots.remove(&self.key);
-        }
-    }
-}
-
-impl PushReceivers {
-    /// Stops the request writing `key` (if any), waits until it let go, and claims it; the
-    /// claim's token fires when the transfer stops or a newer request claims the file.
-    async fn claim(self: &Arc<Self>, key: String, transfer: &CancellationToken) -> Claim {
-        let generation = self
-            .generation
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let stop = transfer.child_token();
-        let busy = {
-            let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            match slots.get_mut(&key) {
-                Some(slot) => {
-                    // An older request writes this file: it stops; this one waits for it.
-                    slot.stop.cancel();
-                    slot.generation = generation;
-                    slot.stop = stop.clone();
-                    slot.busy.clone()
-                }
-                None => {
-                    let busy: Arc<tokio::sync::Mutex<()>> = Arc::default();
-                    slots.insert(
-                        key.clone(),
-                        Slot {
-                            generation,
-                            stop: stop.clone(),
-                            busy: busy.clone(),
-                        },
-                    );
-                    busy
-                }
-            }
-        };
-        let guard = busy.lock_owned().await;
-        Claim {
-            receivers: self.clone(),
-            key,
-            generation,
-            stop,
-            _busy: guard,
-        }
-    }
-
-    fn forget(&self, transfer_id: &str) {
-        if let Ok(mut folders) = self.folders.lock() {
-            folders.remove(transfer_id);
-        }
-    }
-}
-
 fn is_manifest(content_type: Option<&str>) -> bool {
     content_type
         .and_then(|c| c.split(';').next())
@@ -190,21 +87,6 @@ fn io_refusal(what: &Path, e: std::io::Error) -> PushRefusal {
 }
 
 impl Transfers {
-    fn push_root(&self) -> PathBuf {
-        self.settings.received_dir.join(".push")
-    }
-
-    /// Where a push's verified files wait until all have arrived.
-    fn staging_path(&self, t: &Transfer) -> PathBuf {
-        self.push_root().join(file_name_for(&t.id))
-    }
-
-    /// Where a push's partial files and manifest are kept.
-    fn parts_path(&self, t: &Transfer) -> PathBuf {
-        self.push_root()
-            .join(format!("{}.parts", file_name_for(&t.id)))
-    }
-
     /// The consumer's push transfer `id`, if `authorization` carries its token.
     fn authorized(&self, id: &str, authorization: Option<&str>) -> Result<Transfer, PushRefusal> {
         let t = self
@@ -240,7 +122,7 @@ impl Transfers {
 
     /// The folder being received for `t`, once its manifest arrived (read from the parts
     /// folder after a restart, with the files already in the staging folder as verified).
-    async fn folder(&self, t: &Transfer) -> Result<Option<Arc<Folder>>, PushRefusal> {
+    pub(super) async fn folder(&self, t: &Transfer) -> Result<Option<Arc<Folder>>, PushRefusal> {
         if let Some(f) = self
             .receivers
             .folders
@@ -637,16 +519,6 @@ impl Transfers {
             .ok_or_else(|| PushRefusal::Conflict("the transfer is not running".into()))
     }
 
-    fn final_path_of(&self, t: &Transfer, rel: &str) -> PathBuf {
-        let mut p = self.received_path(t);
-        if rel.is_empty() {
-            p.push(file_name_for(&t.dataset_id));
-        } else {
-            rel.split('/').for_each(|s| p.push(s));
-        }
-        p
-    }
-
     /// Consumer: `HEAD` on its receiving endpoint — how much of the single file (`file`
     /// `None`) or of one file of the folder is kept (see [`crate::transfer::push`]).
     pub async fn probe_push(
@@ -697,215 +569,11 @@ impl Transfers {
             complete: false,
         })
     }
-
-    /// Moves a complete push into place and records it (`single`: the single file; `None`:
-    /// the folder whose files are all verified). Returns the single file (for a folder: the
-    /// first file, or an empty record for an empty folder).
-    async fn finalize_push(
-        &self,
-        id: &str,
-        single: Option<FileInfo>,
-    ) -> Result<ReceivedFile, PushRefusal> {
-        let internal = |e: String| PushRefusal::Internal(e);
-        let _guard = self.locks.lock(id).await;
-        let mut t = self
-            .get(id)
-            .map_err(|e| internal(e.to_string()))?
-            .ok_or_else(|| PushRefusal::Unknown(id.to_owned()))?;
-        if t.progress.done_ms.is_some() {
-            return t
-                .received
-                .first()
-                .cloned()
-                .ok_or_else(|| PushRefusal::Conflict("already complete".into()));
-        }
-        if t.state != TransferState::Started {
-            return Err(PushRefusal::Conflict(format!(
-                "the transfer is {}, not STARTED",
-                t.state
-            )));
-        }
-        let files = match single {
-            Some(f) => vec![f],
-            None => {
-                let folder = self
-                    .folder(&t)
-                    .await?
-                    .ok_or_else(|| internal("the manifest is gone".into()))?;
-                folder.files.clone()
-            }
-        };
-        let staging = self.staging_path(&t);
-        let target = self.received_path(&t);
-        let (from, to) = (staging.clone(), target.clone());
-        tokio::task::spawn_blocking(move || -> std::io::Result<()> {
-            std::fs::create_dir_all(&from)?;
-            if let Some(parent) = to.parent() {
-                std::fs::create_dir_all(parent)?;
-            }
-            if to.exists() {
-                // A leftover of a move whose record was not written (a crash between).
-                std::fs::remove_dir_all(&to)?;
-            }
-            std::fs::rename(&from, &to)?;
-            if let Some(parent) = to.parent() {
-                std::fs::File::open(parent)?.sync_all()?;
-            }
-            Ok(())
-        })
-        .await
-        .map_err(|e| internal(e.to_string()))?
-        .map_err(|e| internal(format!("{} → {}: {e}", staging.display(), target.display())))?;
-        let received: Vec<ReceivedFile> = files
-            .iter()
-            .map(|f| ReceivedFile {
-                stored_at: self.final_path_of(&t, &f.path).display().to_string(),
-                path: f.path.clone(),
-                size: f.size,
-                sha256: f.sha256.clone().unwrap_or_default(),
-            })
-            .collect();
-        let total: u64 = files.iter().map(|f| f.size).sum();
-        let folder = !(files.len() == 1 && files[0].path.is_empty());
-        t.files = files;
-        t.received = received;
-        t.progress.bytes = total;
-        t.progress.total = Some(total);
-        t.progress.first_byte_ms.get_or_insert(now_ms());
-        t.progress.done_ms = Some(now_ms());
-        let mut batch = WriteBatch::new();
-        let summary = if folder {
-            format!(
-                "Daten empfangen (Push eines Ordners): {} Dateien, {total} Bytes, SHA-256 jeder Datei geprüft",
-                t.received.len()
-            )
-        } else {
-            format!("Daten empfangen (Push): {total} Bytes, SHA-256 geprüft")
-        };
-        self.record(
-            &mut batch,
-            &t,
-            AuditKind::DataReceived,
-            summary,
-            json!({"push": true, "folder": folder, "stored_at": target.display().to_string(),
-                   "bytes": total,
-                   "files": t.received.iter().take(1000).map(|f| json!({"path": f.path,
-                       "size": f.size, "sha256": f.sha256})).collect::<Vec<_>>()}),
-        );
-        self.commit(batch, &t)
-            .map_err(|e| internal(e.to_string()))?;
-        self.receivers.forget(id);
-        let parts = self.parts_path(&t);
-        let root = self.push_root();
-        let _ = tokio::task::spawn_blocking(move || {
-            let _ = std::fs::remove_dir_all(&parts);
-            let _ = std::fs::remove_dir(&root);
-        })
-        .await;
-        tracing::info!(transfer = %id, bytes = total, files = t.received.len(),
-            "pushed data received and verified");
-        Ok(t.received.first().cloned().unwrap_or(ReceivedFile {
-            stored_at: target.display().to_string(),
-            path: String::new(),
-            size: 0,
-            sha256: String::new(),
-        }))
-    }
-
-    /// Consumer: removes what an unfinished push left (staging and partial files) once the
-    /// transfer has ended without its data; nothing for other transfers.
-    pub(crate) fn discard_unfinished_push(&self, t: &Transfer) {
-        if t.role != Role::Consumer
-            || t.format.direction() != super::super::Direction::Push
-            || !t.is_terminal()
-            || t.progress.done_ms.is_some()
-        {
-            return;
-        }
-        self.receivers.forget(&t.id);
-        let (staging, parts, root) = (self.staging_path(t), self.parts_path(t), self.push_root());
-        if !staging.exists() && !parts.exists() {
-            return;
-        }
-        let id = t.id.clone();
-        let remove = move || {
-            for dir in [&staging, &parts] {
-                if let Err(e) = std::fs::remove_dir_all(dir)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
-                        "cannot remove an unfinished push");
-                }
-            }
-            let _ = std::fs::remove_dir(&root);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => {
-                h.spawn_blocking(remove);
-            }
-            Err(_) => remove(),
-        }
-    }
-
-    /// Consumer: refuses the provider's completion of a push whose data has not all arrived.
-    pub(crate) fn push_incomplete(&self, t: &Transfer) -> Option<String> {
-        if t.role != Role::Consumer
-            || t.format.direction() != super::super::Direction::Push
-            || t.counterparty.tck
-            || t.progress.done_ms.is_some()
-        {
-            return None;
-        }
-        let verified = self
-            .receivers
-            .folders
-            .lock()
-            .ok()
-            .and_then(|m| m.get(&t.id).cloned())
-            .map(|f| (f.verified_count(), f.files.len()));
-        Some(match verified {
-            Some((n, of)) => format!(
-                "the pushed data has not all arrived: {n} of {of} files of the manifest are verified"
-            ),
-            None => "the pushed data has not arrived (nothing verified yet)".into(),
-        })
-    }
-}
-
-impl Folder {
-    fn is_verified(&self, i: usize) -> bool {
-        self.verified
-            .lock()
-            .map(|v| v.0.contains(&i))
-            .unwrap_or(false)
-    }
-
-    fn verified_count(&self) -> usize {
-        self.verified.lock().map(|v| v.0.len()).unwrap_or(0)
-    }
-
-    /// Marks file `i` verified; returns whether all are, and the bytes verified.
-    fn verify(&self, i: usize) -> (bool, u64) {
-        let Ok(mut v) = self.verified.lock() else {
-            return (false, 0);
-        };
-        if v.0.insert(i) {
-            v.1 += self.files[i].size;
-        }
-        (v.0.len() == self.files.len(), v.1)
-    }
 }
 
 fn sha256_hex_bytes(b: &[u8]) -> String {
     use sha2::Digest;
     hex::encode(sha2::Sha256::digest(b))
-}
-
-async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use tokio::io::AsyncWriteExt;
-    let mut f = tokio::fs::File::create(path).await?;
-    f.write_all(bytes).await?;
-    f.sync_all().await
 }
 
 #[cfg(test)]
@@ -934,31 +602,5 @@ mod tests {
         )));
         assert!(!is_manifest(Some("application/json")));
         assert!(!is_manifest(None));
-    }
-
-    #[tokio::test]
-    async fn a_newer_claim_stops_the_older_and_waits_for_it() {
-        let receivers = Arc::new(PushReceivers::default());
-        let transfer = CancellationToken::new();
-        let first = receivers.claim("t\na".into(), &transfer).await;
-        let stopped = first.stop.clone();
-        let r = receivers.clone();
-        let t = transfer.clone();
-        let second = tokio::spawn(async move { r.claim("t\na".into(), &t).await.stop.clone() });
-        tokio::time::timeout(std::time::Duration::from_secs(5), stopped.cancelled())
-            .await
-            .expect("the older request is told to stop");
-        assert!(
-            !second.is_finished(),
-            "the newer waits until the older let go"
-        );
-        drop(first);
-        let newer = second.await.expect("claimed");
-        assert!(!newer.is_cancelled());
-        transfer.cancel();
-        assert!(
-            newer.is_cancelled(),
-            "the transfer's stop reaches the claim"
-        );
     }
 }
