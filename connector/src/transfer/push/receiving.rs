@@ -76,7 +76,7 @@ fn continuation(range: Option<&str>, size: Option<u64>) -> Result<(u64, Option<u
     let (start, end, total) =
         crate::dataplane::range::parse_content_range(range).ok_or_else(bad)?;
     let total = total.ok_or_else(bad)?;
-    if end + 1 != total || start > end || size.is_some_and(|s| s != total) {
+    if end.checked_add(1) != Some(total) || start > end || size.is_some_and(|s| s != total) {
         return Err(bad());
     }
     Ok((start, Some(total)))
@@ -588,6 +588,7 @@ mod tests {
             Ok((4, Some(10)))
         );
         assert_eq!(continuation(Some("bytes 4-9/10"), None), Ok((4, Some(10))));
+        assert!(continuation(Some("bytes 0-18446744073709551615/0"), None).is_err());
         for bad in [
             "bytes 4-8/10",
             "bytes 4-9/*",
