@@ -105,7 +105,8 @@ impl Transfers {
                     if t.state == TransferState::Started {
                         self.registry.run(&t.id, t.role);
                         self.spawn_fetch_if_automatic(&t);
-                        // A push cut by a stop starts again from the beginning.
+                        // A push cut by a stop (or by this restart) continues: the receiver is
+                        // asked how much of each file arrived (see transfer::push).
                         self.spawn_push(&t);
                     }
                 }
