@@ -40,6 +40,8 @@ pub enum PullError {
     Refused {
         /// HTTP status.
         status: u16,
+        /// The provider's refusal code (`token_expired`, `not_started`, …), when it sent one.
+        code: Option<String>,
         /// The provider's reason.
         reason: String,
     },
@@ -61,6 +63,20 @@ pub enum PullError {
 }
 
 impl PullError {
+    /// The refusal a provider answered: its JSON body's `code` and `reason` (the data plane
+    /// answers `{"code": …, "reason": …}`), else the start of the body as the reason.
+    pub fn refused(status: u16, body: &str) -> Self {
+        let json = serde_json::from_str::<serde_json::Value>(body).ok();
+        let field = |name: &str| json.as_ref().and_then(|v| v.get(name)).cloned();
+        Self::Refused {
+            status,
+            code: field("code").and_then(|c| c.as_str().map(str::to_owned)),
+            reason: field("reason")
+                .map(|r| r.to_string())
+                .unwrap_or_else(|| body.chars().take(300).collect()),
+        }
+    }
+
     /// Worth another attempt (resuming where it stopped).
     pub fn retriable(&self) -> bool {
         match self {
@@ -149,12 +165,7 @@ pub async fn pull_to_file(
         416 if existing > 0 && expected_size == Some(existing) => (existing, Some(existing)),
         _ => {
             let text = response.text().await.unwrap_or_default();
-            let reason = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v.get("reason").cloned())
-                .map(|r| r.to_string())
-                .unwrap_or_else(|| text.chars().take(300).collect());
-            return Err(PullError::Refused { status, reason });
+            return Err(PullError::refused(status, &text));
         }
     };
     let total = total.or(expected_size);
@@ -275,4 +286,28 @@ fn describe(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PullError;
+
+    #[test]
+    fn a_refusal_keeps_the_providers_code_and_reason() {
+        let e = PullError::refused(
+            401,
+            r#"{"code":"token_expired","reason":["the access token has expired"]}"#,
+        );
+        assert!(matches!(
+            &e,
+            PullError::Refused { status: 401, code: Some(c), reason }
+                if c == "token_expired" && reason.contains("has expired")
+        ));
+        let plain = PullError::refused(502, "Bad Gateway");
+        assert!(matches!(
+            &plain,
+            PullError::Refused { status: 502, code: None, reason } if reason == "Bad Gateway"
+        ));
+        assert!(plain.retriable() && !e.retriable());
+    }
 }

@@ -432,11 +432,9 @@ impl Transfers {
                 }
                 Err(PullError::Refused {
                     status: 401,
-                    reason,
-                }) if reason.contains("access token has expired")
-                    && attempt < max
-                    && self.renewable(id) =>
-                {
+                    code: Some(code),
+                    ..
+                }) if code == "token_expired" && attempt < max && self.renewable(id) => {
                     // The token expired (e.g. a resume after its lifetime): renew, resume.
                     if let Err(e) = self.renew_pull(id).await {
                         let reason = format!("the access token expired and {e}");
@@ -616,10 +614,7 @@ impl Transfers {
             .await
             .map_err(|e| PullError::Network(e.to_string()))?;
         if status != 200 {
-            return Err(PullError::Refused {
-                status,
-                reason: String::from_utf8_lossy(&body).chars().take(300).collect(),
-            });
+            return Err(PullError::refused(status, &String::from_utf8_lossy(&body)));
         }
         #[derive(serde::Deserialize)]
         struct Manifest {
