@@ -31,8 +31,8 @@ pub mod push;
 #[cfg(feature = "sandbox")]
 pub mod query;
 pub mod range;
-pub mod refresh;
 pub mod receive;
+pub mod refresh;
 pub mod registry;
 pub mod serve;
 pub mod source;

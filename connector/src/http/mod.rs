@@ -81,8 +81,7 @@ pub fn dsp_app(app: Arc<App>) -> Router {
         )
         .route(
             "/data/push/{transfer}/files/{*path}",
-            axum::routing::put(dsp_transfer::push_receive_file)
-                .head(dsp_transfer::push_probe_file),
+            axum::routing::put(dsp_transfer::push_receive_file).head(dsp_transfer::push_probe_file),
         )
         .route(
             "/data/{transfer}/files/{*path}",

@@ -70,7 +70,11 @@ fn locate(package: &str, bin: &str) -> PathBuf {
         let path = profile_dir().join("sandbox-connector");
         let in_test = std::env::current_exe()
             .ok()
-            .and_then(|exe| exe.parent().and_then(|d| d.file_name()).map(|n| n == "deps"))
+            .and_then(|exe| {
+                exe.parent()
+                    .and_then(|d| d.file_name())
+                    .map(|n| n == "deps")
+            })
             .unwrap_or(false);
         if !in_test {
             build("tests", "sandbox-connector", Some("sandbox"));
