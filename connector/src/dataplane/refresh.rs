@@ -21,8 +21,8 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
+use super::serve::Refusal;
 use super::token::CALLER_HEADER;
 use crate::app::App;
 use crate::audit::{AuditEvent, AuditKind};
@@ -97,39 +97,6 @@ pub struct RenewalAnswer {
     pub refresh_token: String,
 }
 
-/// A refused renewal: HTTP status, a short code and the reasons.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RenewalRefused {
-    /// The HTTP status.
-    pub status: StatusCode,
-    /// A short machine-readable code (`invalid_refresh_token`, `wrong_consumer`,
-    /// `not_started`, `membership_revoked`, `agreement_expired`, …).
-    pub code: &'static str,
-    /// Why (German and English for enforcement decisions).
-    pub reasons: Vec<String>,
-}
-
-impl RenewalRefused {
-    /// A refusal with one reason.
-    pub fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            reasons: vec![reason.into()],
-        }
-    }
-}
-
-impl IntoResponse for RenewalRefused {
-    fn into_response(self) -> Response {
-        (
-            self.status,
-            axum::Json(json!({"code": self.code, "reason": self.reasons})),
-        )
-            .into_response()
-    }
-}
-
 fn rfc3339(ms: i64) -> String {
     chrono::DateTime::from_timestamp_millis(ms)
         .unwrap_or_default()
@@ -196,18 +163,18 @@ async fn renew(
     headers: &HeaderMap,
     body: Body,
     party: &mut Option<String>,
-) -> Result<Renewal, RenewalRefused> {
+) -> Result<Renewal, Refusal> {
     let bytes = axum::body::to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| {
-            RenewalRefused::new(
+            Refusal::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload_too_large",
                 format!("the body exceeds {MAX_BODY_BYTES} bytes"),
             )
         })?;
     let request: RenewalRequest = serde_json::from_slice(&bytes).map_err(|e| {
-        RenewalRefused::new(
+        Refusal::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             format!("the body must be {{\"refresh_token\": \"…\"}}: {e}"),
@@ -220,7 +187,7 @@ async fn renew(
             now_ms() / 1000,
         )
         .map_err(|e| {
-            RenewalRefused::new(
+            Refusal::new(
                 StatusCode::UNAUTHORIZED,
                 "caller_refused",
                 format!("{CALLER_HEADER}: {e}"),

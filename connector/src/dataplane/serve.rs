@@ -32,16 +32,21 @@ use crate::process::now_ms;
 use crate::store::WriteBatch;
 use crate::transfer::Transfer;
 
-/// A refused data request.
-#[derive(Debug)]
-pub(crate) struct Refusal {
-    pub(crate) status: StatusCode,
-    pub(crate) code: &'static str,
-    pub(crate) reasons: Vec<String>,
+/// A refused data request or token renewal, answered as `{"code": …, "reason": [...]}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// The HTTP status.
+    pub status: StatusCode,
+    /// A short machine-readable code (`token_expired`, `wrong_consumer`, `not_started`,
+    /// `invalid_refresh_token`, `membership_revoked`, …).
+    pub code: &'static str,
+    /// Why (German and English for enforcement decisions).
+    pub reasons: Vec<String>,
 }
 
 impl Refusal {
-    fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Self {
+    /// A refusal with one reason.
+    pub fn new(status: StatusCode, code: &'static str, reason: impl Into<String>) -> Self {
         Self {
             status,
             code,

@@ -12,15 +12,16 @@ use serde_json::json;
 use super::format::Direction;
 use super::service::Transfers;
 use crate::audit::AuditKind;
-use crate::dataplane::refresh::{Renewal, RenewalError, RenewalRefused, request_renewal};
+use crate::dataplane::refresh::{Renewal, RenewalError, request_renewal};
+use crate::dataplane::serve::Refusal;
 use crate::dataplane::token;
 use crate::dsp::transfer::TransferState;
 use crate::process::Role;
 use crate::store::WriteBatch;
 
-fn internal(e: impl std::fmt::Display) -> RenewalRefused {
+fn internal(e: impl std::fmt::Display) -> Refusal {
     tracing::error!(error = %e, "token renewal failed");
-    RenewalRefused::new(
+    Refusal::new(
         StatusCode::INTERNAL_SERVER_ERROR,
         "internal",
         "internal error",
@@ -38,24 +39,22 @@ impl Transfers {
         transfer_id: &str,
         caller_id: &str,
         refresh_token: &str,
-    ) -> Result<Renewal, RenewalRefused> {
+    ) -> Result<Renewal, Refusal> {
         let _guard = self.locks.lock(transfer_id).await;
         let t = self
             .get(transfer_id)
             .map_err(internal)?
             .filter(|t| t.role == Role::Provider)
-            .ok_or_else(|| {
-                RenewalRefused::new(StatusCode::NOT_FOUND, "not_found", "no such transfer")
-            })?;
+            .ok_or_else(|| Refusal::new(StatusCode::NOT_FOUND, "not_found", "no such transfer"))?;
         if t.counterparty.id != caller_id {
-            return Err(RenewalRefused::new(
+            return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
                 "wrong_consumer",
                 "the transfer belongs to another participant; only its consumer can renew its access token",
             ));
         }
         if t.state != TransferState::Started {
-            return Err(RenewalRefused::new(
+            return Err(Refusal::new(
                 StatusCode::CONFLICT,
                 "not_started",
                 format!(
@@ -65,7 +64,7 @@ impl Transfers {
             ));
         }
         if t.format.direction() != Direction::Pull {
-            return Err(RenewalRefused::new(
+            return Err(Refusal::new(
                 StatusCode::CONFLICT,
                 "not_a_pull",
                 format!("only HttpData-PULL tokens are renewed, not {}", t.format),
@@ -74,21 +73,21 @@ impl Transfers {
         let grant = token::lookup_refresh(self.store.as_ref(), refresh_token)
             .map_err(internal)?
             .ok_or_else(|| {
-                RenewalRefused::new(
+                Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_refresh_token",
                     "the refresh token is unknown or was already used (each refresh token works once)",
                 )
             })?;
         if grant.transfer_id != t.id {
-            return Err(RenewalRefused::new(
+            return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
                 "wrong_transfer",
                 "the refresh token was issued for another transfer",
             ));
         }
         if grant.consumer != caller_id {
-            return Err(RenewalRefused::new(
+            return Err(Refusal::new(
                 StatusCode::FORBIDDEN,
                 "wrong_consumer",
                 "the refresh token was issued to another participant",
@@ -106,7 +105,7 @@ impl Transfers {
             .err(),
         };
         if let Some(d) = denial {
-            return Err(RenewalRefused {
+            return Err(Refusal {
                 status: StatusCode::FORBIDDEN,
                 code: d.code,
                 reasons: d.reasons(),
