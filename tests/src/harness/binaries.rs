@@ -9,13 +9,23 @@ use std::sync::OnceLock;
 /// `target/release`, …): tests live in `target/<profile>/deps`, binaries (benchmarks) in
 /// `target/<profile>`.
 pub fn profile_dir() -> PathBuf {
-    let exe = std::env::current_exe().expect("executable path");
-    let dir = exe.parent().map(PathBuf::from).expect("executable folder");
-    if dir.file_name().is_some_and(|n| n == "deps") {
+    let dir = exe_dir();
+    if is_test_executable() {
         dir.parent().map(PathBuf::from).expect("profile folder")
     } else {
         dir
     }
+}
+
+fn exe_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("executable path");
+    exe.parent().map(PathBuf::from).expect("executable folder")
+}
+
+/// Whether the running executable is a test (in `target/<profile>/deps`) rather than a
+/// binary started with `cargo run`.
+fn is_test_executable() -> bool {
+    exe_dir().file_name().is_some_and(|n| n == "deps")
 }
 
 /// The workspace's `target` directory.
@@ -68,15 +78,7 @@ fn locate(package: &str, bin: &str) -> PathBuf {
         // compile DataFusion a second time). A benchmark binary started with `cargo run`
         // has no such companion and builds it.
         let path = profile_dir().join("sandbox-connector");
-        let in_test = std::env::current_exe()
-            .ok()
-            .and_then(|exe| {
-                exe.parent()
-                    .and_then(|d| d.file_name())
-                    .map(|n| n == "deps")
-            })
-            .unwrap_or(false);
-        if !in_test {
+        if !is_test_executable() {
             build("tests", "sandbox-connector", Some("sandbox"));
         }
         assert!(
