@@ -4,6 +4,7 @@
 //! once — see [`sink`]), checks size and SHA-256 against what the provider announced (start
 //! message and `Repr-Digest`), syncs, and renames into place.
 
+mod direct;
 mod sink;
 
 use std::path::{Path, PathBuf};

@@ -10,7 +10,7 @@
 //! `fsync` before the rename finds little left to write: the file is just as durable when
 //! the download is reported, but the disk works while the network does.
 
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
@@ -18,6 +18,7 @@ use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use super::direct::{DiskWriter, Mode};
 use super::{PullError, io};
 
 /// Size of the blocks handed to the blocking side.
@@ -85,16 +86,27 @@ impl Finished {
     }
 }
 
-/// Keeps the first `resume_from` bytes of `part`, appends every block, flushes early on a
-/// helper thread and completely at the end. Returns the file's size.
+/// Keeps the first `resume_from` bytes of `part` and writes every block after them, past
+/// the page cache where the filesystem allows it ([`super::direct`]); otherwise flushes early
+/// on a helper thread. Flushes completely at the end. Returns the file's size.
 fn write_blocks(
     part: &Path,
     resume_from: u64,
-    mut blocks: mpsc::Receiver<Bytes>,
+    blocks: mpsc::Receiver<Bytes>,
 ) -> Result<u64, PullError> {
-    let mut file = std::fs::OpenOptions::new()
+    write_blocks_in(part, resume_from, blocks, Mode::Direct)
+}
+
+fn write_blocks_in(
+    part: &Path,
+    resume_from: u64,
+    mut blocks: mpsc::Receiver<Bytes>,
+    mode: Mode,
+) -> Result<u64, PullError> {
+    let file = std::fs::OpenOptions::new()
         .create(true)
-        .append(true)
+        .truncate(false)
+        .write(true)
         .open(part)
         .map_err(|e| io(part, e))?;
     // Only cut off (a torn tail of an earlier attempt), never extend.
@@ -107,9 +119,11 @@ fn write_blocks(
     }
     file.set_len(resume_from).map_err(|e| io(part, e))?;
     let flusher = file.try_clone().map_err(|e| io(part, e))?;
+    let mut writer = DiskWriter::new(file, part, resume_from, mode);
     std::thread::scope(|scope| {
-        // One request waits at most; a request while a flush runs is dropped (the next one
-        // covers it).
+        // Writes through the page cache are flushed early so that the final flush finds
+        // little left; one request waits at most, a request while a flush runs is dropped
+        // (the next one covers it). Direct writes leave nothing to flush early.
         let (flush, requests) = std::sync::mpsc::sync_channel::<()>(1);
         let early = scope.spawn(move || {
             let mut failed = None;
@@ -120,15 +134,15 @@ fn write_blocks(
             }
             failed
         });
-        let mut size = resume_from;
         let mut unflushed = 0u64;
         while let Some(block) = blocks.blocking_recv() {
-            file.write_all(&block).map_err(|e| io(part, e))?;
-            size += block.len() as u64;
-            unflushed += block.len() as u64;
-            if unflushed >= EARLY_SYNC_BYTES {
-                unflushed = 0;
-                let _ = flush.try_send(());
+            writer.write(&block).map_err(|e| io(part, e))?;
+            if !writer.is_direct() {
+                unflushed += block.len() as u64;
+                if unflushed >= EARLY_SYNC_BYTES {
+                    unflushed = 0;
+                    let _ = flush.try_send(());
+                }
             }
         }
         drop(flush);
@@ -140,6 +154,7 @@ fn write_blocks(
         if let Some(e) = early {
             return Err(io(part, e));
         }
+        let (file, size) = writer.finish().map_err(|e| io(part, e))?;
         file.sync_all().map_err(|e| io(part, e))?;
         Ok(size)
     })
@@ -211,6 +226,33 @@ mod tests {
         assert_eq!(size, whole.len() as u64);
         assert_eq!(sha, hex::encode(Sha256::digest(&whole)));
         assert_eq!(std::fs::read(&part).expect("read"), whole);
+        let _ = std::fs::remove_file(&part);
+    }
+
+    #[test]
+    fn through_the_page_cache_the_file_is_flushed_early_and_whole() {
+        // The fallback for filesystems without direct I/O: more than the early flush
+        // interval, after kept bytes.
+        let part = temp("buffered");
+        std::fs::write(&part, b"kept").expect("part");
+        let (tx, rx) = mpsc::channel(QUEUE);
+        let writer = std::thread::spawn({
+            let part = part.clone();
+            move || write_blocks_in(&part, 4, rx, Mode::Buffered)
+        });
+        let mut whole = b"kept".to_vec();
+        for i in 0..(EARLY_SYNC_BYTES as usize / BLOCK) + 2 {
+            let block = Bytes::from(vec![(i % 251) as u8; BLOCK - i]);
+            whole.extend_from_slice(&block);
+            tx.blocking_send(block).expect("send");
+        }
+        drop(tx);
+        let size = writer.join().expect("writer").expect("written");
+        assert_eq!(size, whole.len() as u64);
+        assert!(
+            std::fs::read(&part).expect("read") == whole,
+            "the file differs"
+        );
         let _ = std::fs::remove_file(&part);
     }
 
