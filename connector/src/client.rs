@@ -11,6 +11,20 @@ use futures_util::StreamExt;
 
 use crate::trust::TokenIssuer;
 
+/// Characters percent-encoded in a URL path segment: all but RFC 3986's unreserved ones
+/// (`A–Z a–z 0–9 - . _ ~`).
+const SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `s` as one URL path segment (or query value): ids with `/`, `:`, `#` or spaces stay one
+/// segment.
+pub fn path_segment(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, SEGMENT).to_string()
+}
+
 /// Largest answer body read from another connector.
 pub const MAX_RESPONSE_BYTES: usize = 4 * 1024 * 1024;
 
@@ -268,4 +282,16 @@ fn describe(e: &reqwest::Error) -> String {
         source = inner.source();
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_path_segment_keeps_only_unreserved_characters() {
+        assert_eq!(super::path_segment("Az09-._~"), "Az09-._~");
+        assert_eq!(
+            super::path_segment("urn:uuid:1/2 ä#?"),
+            "urn%3Auuid%3A1%2F2%20%C3%A4%23%3F"
+        );
+    }
 }

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use super::CliError;
 use super::args::*;
 use super::client::{ManagementClient, chain};
-use super::output::{negotiation_summary, print, segment, table, text, time};
+use super::output::{negotiation_summary, print, table, text, time};
+use crate::client::path_segment;
 use crate::config::Config;
 
 /// Runs a parsed command line.
@@ -234,7 +235,9 @@ async fn assets(api: &ManagementClient, json_out: bool, c: AssetsCommand) -> Res
             });
         }
         AssetsCommand::Show { id } => {
-            let a = api.get(&format!("/api/v1/assets/{}", segment(&id))).await?;
+            let a = api
+                .get(&format!("/api/v1/assets/{}", path_segment(&id)))
+                .await?;
             println!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
         }
         AssetsCommand::Add {
@@ -263,7 +266,7 @@ async fn assets(api: &ManagementClient, json_out: bool, c: AssetsCommand) -> Res
             });
         }
         AssetsCommand::Delete { id } => {
-            api.delete(&format!("/api/v1/assets/{}", segment(&id)))
+            api.delete(&format!("/api/v1/assets/{}", path_segment(&id)))
                 .await?;
             println!("Asset {id} deleted.");
         }
@@ -318,8 +321,8 @@ async fn templates(
                 .post(
                     &format!(
                         "/api/v1/templates/{}/{}/render",
-                        segment(&id),
-                        segment(&version)
+                        path_segment(&id),
+                        path_segment(&version)
                     ),
                     &json!({"parameters": parameters}),
                 )
@@ -394,7 +397,7 @@ async fn offers(api: &ManagementClient, json_out: bool, c: OffersCommand) -> Res
             });
         }
         OffersCommand::Delete { id } => {
-            api.delete(&format!("/api/v1/offers/{}", segment(&id)))
+            api.delete(&format!("/api/v1/offers/{}", path_segment(&id)))
                 .await?;
             println!("Offer {id} withdrawn.");
         }
@@ -424,7 +427,7 @@ async fn negotiate(
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
     loop {
         let current = api
-            .get(&format!("/api/v1/negotiations/{}", segment(&id)))
+            .get(&format!("/api/v1/negotiations/{}", path_segment(&id)))
             .await?;
         let state = text(&current, "state");
         if state == "FINALIZED" || state == "TERMINATED" || std::time::Instant::now() > deadline {
@@ -443,12 +446,13 @@ async fn negotiations(
     json_out: bool,
     c: NegotiationsCommand,
 ) -> Result<(), CliError> {
-    let one = |id: &str, action: &str| format!("/api/v1/negotiations/{}/{action}", segment(id));
+    let one =
+        |id: &str, action: &str| format!("/api/v1/negotiations/{}/{action}", path_segment(id));
     let result = match c {
         NegotiationsCommand::List { state, waiting } => {
             let mut path = "/api/v1/negotiations?".to_owned();
             if let Some(s) = state {
-                path.push_str(&format!("state={}&", segment(&s.to_uppercase())));
+                path.push_str(&format!("state={}&", path_segment(&s.to_uppercase())));
             }
             if waiting {
                 path.push_str("waiting=true");
@@ -478,7 +482,7 @@ async fn negotiations(
             return Ok(());
         }
         NegotiationsCommand::Show { id } => {
-            api.get(&format!("/api/v1/negotiations/{}", segment(&id)))
+            api.get(&format!("/api/v1/negotiations/{}", path_segment(&id)))
                 .await?
         }
         NegotiationsCommand::Approve { id } => api.post(&one(&id, "approve"), &json!({})).await?,
@@ -570,15 +574,18 @@ async fn agreements(
         }
         AgreementsCommand::Show { id } => {
             let a = api
-                .get(&format!("/api/v1/agreements/{}", segment(&id)))
+                .get(&format!("/api/v1/agreements/{}", path_segment(&id)))
                 .await?;
             println!("{}", serde_json::to_string_pretty(&a).unwrap_or_default());
         }
         AgreementsCommand::Contract { id } => {
             print!(
                 "{}",
-                api.get_text(&format!("/api/v1/agreements/{}/contract", segment(&id)))
-                    .await?
+                api.get_text(&format!(
+                    "/api/v1/agreements/{}/contract",
+                    path_segment(&id)
+                ))
+                .await?
             );
         }
     }

@@ -2,19 +2,6 @@
 
 use serde_json::{Value, json};
 
-/// Percent-encodes one path segment (ids contain `:`, which is fine, but not `/` or spaces).
-pub fn segment(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~:@".contains(&b) {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
-
 /// A field as text for tables (`-` when missing).
 pub fn text(v: &Value, key: &str) -> String {
     match v.get(key) {

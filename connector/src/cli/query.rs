@@ -56,7 +56,7 @@ pub async fn query(api: &ManagementClient, json_out: bool, a: QueryArgs) -> Resu
         .post(
             &format!(
                 "/api/v1/transfers/{}/query",
-                super::output::segment(&a.transfer)
+                crate::client::path_segment(&a.transfer)
             ),
             &body,
         )

@@ -9,8 +9,9 @@ use serde_json::{Value, json};
 
 use super::CliError;
 use super::client::ManagementClient;
-use super::output::{print, segment, table, text, time};
+use super::output::{print, table, text, time};
 use crate::audit::{AuditFilter, Head};
+use crate::client::path_segment;
 use crate::config::Config;
 
 /// `connector transfer`.
@@ -134,7 +135,7 @@ fn summary(t: &Value) -> Vec<String> {
         text(t, "id"),
         text(t, "role"),
         text(t, "state"),
-        segment(&text(t, "agreement_id")),
+        path_segment(&text(t, "agreement_id")),
         match total {
             Some(n) => format!("{bytes}/{n}"),
             None => bytes.to_string(),
@@ -188,7 +189,7 @@ pub async fn transfers(
     json_out: bool,
     c: TransfersCommand,
 ) -> Result<(), CliError> {
-    let one = |id: &str, what: &str| format!("/api/v1/transfers/{}/{what}", segment(id));
+    let one = |id: &str, what: &str| format!("/api/v1/transfers/{}/{what}", path_segment(id));
     let v = match c {
         TransfersCommand::List => {
             let list = api.get("/api/v1/transfers").await?;
@@ -205,7 +206,7 @@ pub async fn transfers(
             return Ok(());
         }
         TransfersCommand::Show { id } => {
-            api.get(&format!("/api/v1/transfers/{}", segment(&id)))
+            api.get(&format!("/api/v1/transfers/{}", path_segment(&id)))
                 .await?
         }
         TransfersCommand::Suspend { id, reason } => {
@@ -258,7 +259,7 @@ pub async fn transfers(
 /// `connector fetch`: asks the connector to pull the data (resuming a partial download) and
 /// shows the progress with rate and ETA until it is stored and verified.
 pub async fn fetch(api: &ManagementClient, json_out: bool, a: FetchArgs) -> Result<(), CliError> {
-    let path = format!("/api/v1/transfers/{}", segment(&a.transfer));
+    let path = format!("/api/v1/transfers/{}", path_segment(&a.transfer));
     api.post(&format!("{path}/fetch"), &json!({})).await?;
     let bar = if json_out {
         indicatif::ProgressBar::hidden()

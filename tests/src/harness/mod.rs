@@ -19,14 +19,4 @@ pub use identity::{Authority, Member, Participant};
 pub use peer::{Peer, PeerAuth, Received};
 
 /// Percent-encodes a path segment or a form value (everything but the unreserved characters).
-pub fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
-}
+pub use ::connector::client::path_segment as urlencode;
