@@ -26,10 +26,10 @@ mod futures_like {
         let mut set = JoinSet::new();
         let mut out = Vec::with_capacity(futures.len());
         for f in futures {
-            if set.len() >= n {
-                if let Some(r) = set.join_next().await {
-                    out.push(r.expect("task"));
-                }
+            if set.len() >= n
+                && let Some(r) = set.join_next().await
+            {
+                out.push(r.expect("task"));
             }
             set.spawn(f);
         }
@@ -98,7 +98,7 @@ fn queries(members: &[BrokerMember], n: usize) -> Vec<(String, String, String)> 
         }
     }
     let mut ranked: Vec<_> = words.into_iter().collect();
-    ranked.sort_by(|a, b| b.1.0.cmp(&a.1.0));
+    ranked.sort_by_key(|r| std::cmp::Reverse(r.1.0));
     ranked.truncate(40);
     (0..n)
         .map(|i| {

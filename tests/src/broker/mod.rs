@@ -170,10 +170,10 @@ impl TestBroker {
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
         loop {
-            if let Ok(r) = self.http.get(format!("{}/readyz", self.url)).send().await {
-                if r.status().is_success() {
-                    return started.elapsed();
-                }
+            if let Ok(r) = self.http.get(format!("{}/readyz", self.url)).send().await
+                && r.status().is_success()
+            {
+                return started.elapsed();
             }
             assert!(
                 Instant::now() < deadline,

@@ -296,19 +296,19 @@ impl TestConnector {
     async fn wait_ready(&mut self, started: Instant) {
         let url = format!("https://localhost:{}/ready", self.management_port);
         loop {
-            if let Some(child) = self.child.as_mut() {
-                if let Ok(Some(status)) = child.try_wait() {
-                    panic!(
-                        "{} exited during start ({status}):\n{}",
-                        self.name,
-                        self.log_tail()
-                    );
-                }
+            if let Some(child) = self.child.as_mut()
+                && let Ok(Some(status)) = child.try_wait()
+            {
+                panic!(
+                    "{} exited during start ({status}):\n{}",
+                    self.name,
+                    self.log_tail()
+                );
             }
-            if let Ok(r) = self.http.get(&url).send().await {
-                if r.status().is_success() {
-                    return;
-                }
+            if let Ok(r) = self.http.get(&url).send().await
+                && r.status().is_success()
+            {
+                return;
             }
             assert!(
                 started.elapsed() < Duration::from_secs(60),
