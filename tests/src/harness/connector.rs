@@ -337,6 +337,19 @@ impl TestConnector {
         self.child.as_ref().map(Child::id)
     }
 
+    /// Sets `[table] key = value` in the (stopped) connector's `connector.toml`.
+    pub fn set_config(&self, table: &str, key: &str, value: toml::Value) {
+        let path = self.dir.join("connector.toml");
+        let text = std::fs::read_to_string(&path).expect("config");
+        let mut doc: toml::Table = text.parse().expect("TOML");
+        doc.entry(table)
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()))
+            .as_table_mut()
+            .unwrap_or_else(|| panic!("[{table}] is a table"))
+            .insert(key.into(), value);
+        std::fs::write(&path, toml::to_string(&doc).expect("TOML")).expect("write config");
+    }
+
     /// The connector's public key.
     pub fn public_key(&self) -> PublicKey {
         let key_json =
