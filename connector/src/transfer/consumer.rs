@@ -284,7 +284,18 @@ impl Transfers {
         if kind == MessageKind::Completion
             && let Some(why) = self.push_incomplete(&t)
         {
-            // Push: complete only once every file arrived verified.
+            // Push: complete only once every file arrived verified. The refusal is audited
+            // (the provider continues the push or terminates, transfer::push::completion).
+            let mut batch = WriteBatch::new();
+            self.record(
+                &mut batch,
+                &t,
+                AuditKind::PolicyDecision,
+                format!("Abschluss des Anbieters abgelehnt: {why}"),
+                json!({"decision": "refuse_completion", "code": "data_incomplete",
+                       "reason": why}),
+            );
+            self.commit(batch, &t)?;
             return Err(DspFailure::rejected("data_incomplete", why));
         }
         t.step(kind, by, reasons.clone())?;

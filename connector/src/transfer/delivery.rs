@@ -4,7 +4,9 @@
 //! `TransferProcess` naming the provider's pid, which is recorded; in TCK mode the script's
 //! next step follows. Given up: the transfer ends locally with the reason (streams stop,
 //! tokens become invalid; the counterparty's reasons, when it refused, are part of it), and
-//! the other messages queued for it are dropped.
+//! the other messages queued for it are dropped. A push's completion is the exception both
+//! ways: accepted, it completes the provider's side; refused, the push continues or ends
+//! with the refusal (`transfer::push::completion`).
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
@@ -52,6 +54,13 @@ impl DeliveryHandler for Transfers {
                     )?,
                     Err(reason) => self.fail_locally(&mut batch, &mut t, &reason)?,
                 }
+                return self.commit(batch, &t);
+            }
+            if entry.message_type == "TransferCompletionMessage"
+                && self.awaits_push_completion(&t)
+            {
+                // Push: COMPLETED once the consumer accepted (transfer::push::completion).
+                self.push_completion_accepted(&mut batch, &mut t)?;
                 return self.commit(batch, &t);
             }
             if t.role == Role::Provider
@@ -112,6 +121,18 @@ impl DeliveryHandler for Transfers {
             } else {
                 format!("{} {failure}: {}", entry.message_type, theirs.join("; "))
             };
+            if entry.message_type == "TransferCompletionMessage"
+                && matches!(failure, DeliveryFailure::Refused { .. })
+                && self.awaits_push_completion(&t)
+            {
+                // Push: data missing on the consumer's side (transfer::push::completion).
+                let again = self.push_completion_refused(&mut batch, &mut t, &what)?;
+                self.commit(batch, &t)?;
+                if again {
+                    self.continue_push_later(&t);
+                }
+                return Ok(());
+            }
             if entry.message_type == "TransferTerminationMessage" || t.is_terminal() {
                 // Nothing more to tell; the local state already says how it ended.
                 self.record(

@@ -22,6 +22,10 @@
 //!    (`2024/januar%20alt.csv`), with the file's media type. Answer 201 (200 when it was
 //!    there already, complete).
 //! 3. When every file was answered 2xx, the provider sends `TransferCompletionMessage`.
+//!    A consumer that refuses it (data missing) gets the push continued — every file asked
+//!    for with `HEAD`, the missing ones sent — and the completion again; after
+//!    `dataplane.max_attempts` refusals the provider terminates the transfer with code
+//!    `completion_refused` ([`completion`]).
 //!
 //! **Continuing a broken file** (optional for a receiver): before sending a file again after
 //! a broken connection, a suspension, a restart of the provider or a known manifest, the
@@ -61,6 +65,7 @@
 //! nothing there. The provider's completion is refused while the data has not all arrived.
 //! Details in `receiving`, `staging` and `receivers`.
 
+mod completion;
 mod receivers;
 mod receiving;
 mod staging;
@@ -70,7 +75,6 @@ use serde_json::json;
 use super::format::HTTP_ENDPOINT_TYPE;
 use super::record::{PushTarget, Transfer};
 use super::service::Transfers;
-use super::state::MessageKind;
 use crate::audit::{AuditEvent, AuditKind};
 use crate::dataplane::push::{
     Kept, Outgoing, PushError, check_push_endpoint, file_url, probe, push_file, push_manifest,
@@ -81,9 +85,10 @@ use crate::dataplane::source::{media_type, safe_relative_path};
 use crate::dataplane::{Source, resolve};
 use crate::dsp::transfer::{DataAddress, EndpointProperty, TransferState};
 use crate::negotiation::DspFailure;
-use crate::process::{Role, now_ms};
+use crate::process::Role;
 use crate::store::WriteBatch;
 
+pub use completion::COMPLETION_REFUSED;
 pub use receivers::PushReceivers;
 pub use receiving::{PushAccepted, PushHeaders};
 
@@ -402,26 +407,18 @@ impl Transfers {
             )
             .await;
         result?;
-        // Sent and accepted: complete the transfer (the consumer verified the digests).
+        // Sent and accepted file by file: ask the consumer to complete (it verified the
+        // digests; COMPLETED here once it accepts, see `completion`).
         let _guard = self.locks.lock(id).await;
         let Ok(Some(mut t)) = self.get(id) else {
             return Ok(());
         };
-        if t.state != TransferState::Started {
+        if t.state != TransferState::Started || t.progress.done_ms.is_some() {
             return Ok(());
         }
-        t.progress.bytes = size;
-        t.progress.total = Some(size);
-        t.progress.done_ms = Some(now_ms());
         let mut batch = WriteBatch::new();
         let done = self
-            .send_step(
-                &mut batch,
-                &mut t,
-                MessageKind::Completion,
-                None,
-                Vec::new(),
-            )
+            .stage_push_completion(&mut batch, &mut t, size)
             .map_err(|e| e.to_string())
             .and_then(|_| self.commit(batch, &t).map_err(|e| e.to_string()));
         if let Err(e) = done {

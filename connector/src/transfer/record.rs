@@ -99,6 +99,10 @@ pub struct Progress {
     pub attempts: u32,
     /// The last failure, for operators.
     pub last_error: Option<String>,
+    /// Provider, push: how often the consumer refused the completion (see
+    /// `transfer::push::completion`).
+    #[serde(default)]
+    pub completion_refusals: u32,
 }
 
 /// Consumer: a file stored in the connector's managed folder.

@@ -200,12 +200,17 @@ impl Transfers {
         }
     }
 
-    /// Consumer: refuses the provider's completion of a push whose data has not all arrived.
+    /// Consumer: why the provider's completion of a push to this connector's own receiving
+    /// endpoint is refused (its data has not all arrived verified); `None` when it is
+    /// accepted (complete, not a push, or a push to an external endpoint).
     pub(crate) fn push_incomplete(&self, t: &Transfer) -> Option<String> {
         if t.role != Role::Consumer
             || t.format.direction() != super::super::Direction::Push
             || t.counterparty.tck
             || t.progress.done_ms.is_some()
+            // An external endpoint named by the operator: the data never passes here, the
+            // provider's word is all this side has.
+            || t.push.as_ref().is_none_or(|p| p.token_sha256.is_none())
         {
             return None;
         }
