@@ -381,6 +381,10 @@ impl Transfers {
         tokio::spawn(async move {
             this.fetch(&id).await;
             this.release_fetch(&id);
+            // A folder pull stopped for good while it was writing keeps nothing.
+            if let Ok(Some(t)) = this.get(&id) {
+                this.discard_unfinished_pull(&t);
+            }
         });
         true
     }
@@ -487,9 +491,6 @@ impl Transfers {
             .clone()
             .ok_or(PullError::Protocol("no pull address".into()))?;
         let dir = self.received_path(t);
-        tokio::fs::create_dir_all(&dir)
-            .await
-            .map_err(|e| PullError::Io(format!("{}: {e}", dir.display())))?;
         let registry = self.registry.clone();
         let tid = t.id.clone();
         let caller_token = || {
@@ -498,15 +499,18 @@ impl Transfers {
                 .map(|jwt| format!("Bearer {jwt}"))
                 .map_err(|e| PullError::Protocol(format!("cannot sign the request token: {e}")))
         };
-        // What to fetch: the single file, or every file of the folder's manifest.
-        let plan: Vec<(String, String, std::path::PathBuf, Option<FileInfo>)> = if pull.folder {
+        // What to fetch: the single file (downloaded into place), or every file of the
+        // folder's manifest (downloaded into the parts folder, then moved into staging; the
+        // folder appears when all are verified, see `pull_folder`).
+        let mut plan: Vec<PlannedFile> = Vec::new();
+        if pull.folder {
             let manifest = self.manifest(&pull, &caller_token()?).await?;
-            let mut plan = Vec::with_capacity(manifest.len());
+            self.prepare_pull_staging(t).await?;
+            let staging = self.pull_staging_path(t);
+            plan.reserve(manifest.len());
             for f in manifest {
                 let parts = safe_relative_path(&f.path)
                     .map_err(|e| PullError::Protocol(format!("manifest path {:?} {e}", f.path)))?;
-                let mut dest = dir.clone();
-                parts.iter().for_each(|p| dest.push(p));
                 let url = format!(
                     "{}/files/{}",
                     pull.endpoint.trim_end_matches('/'),
@@ -516,52 +520,72 @@ impl Transfers {
                         .collect::<Vec<_>>()
                         .join("/")
                 );
-                plan.push((f.path.clone(), url, dest, Some(f)));
+                plan.push(PlannedFile {
+                    download: self.pull_part_for(t, &f.path),
+                    staged: Some(parts.iter().fold(staging.clone(), |d, p| d.join(p))),
+                    stored_at: parts.iter().fold(dir.clone(), |d, p| d.join(p)),
+                    path: f.path.clone(),
+                    url,
+                    expected: Some(f),
+                });
             }
-            plan
         } else {
+            tokio::fs::create_dir_all(&dir)
+                .await
+                .map_err(|e| PullError::Io(format!("{}: {e}", dir.display())))?;
             let dest = dir.join(file_name_for(&t.dataset_id));
-            vec![(
-                String::new(),
-                pull.endpoint.clone(),
-                dest,
-                t.files.first().cloned(),
-            )]
-        };
+            plan.push(PlannedFile {
+                path: String::new(),
+                url: pull.endpoint.clone(),
+                download: dest.clone(),
+                staged: None,
+                stored_at: dest,
+                expected: t.files.first().cloned(),
+            });
+        }
         let total: u64 = plan
             .iter()
-            .filter_map(|p| p.3.as_ref().map(|f| f.size))
+            .filter_map(|p| p.expected.as_ref().map(|f| f.size))
             .sum();
         let mut done_bytes = 0u64;
         let mut out = Vec::with_capacity(plan.len());
-        for (path, url, dest, expected) in plan {
-            if let Some(parent) = dest.parent() {
+        for file in plan {
+            let PlannedFile {
+                path,
+                url,
+                download,
+                staged,
+                stored_at,
+                expected,
+            } = file;
+            // Verified in an earlier attempt (staged, or downloaded but not yet moved):
+            // kept when size and digest still match.
+            let mut kept = None;
+            for candidate in staged.iter().chain(std::iter::once(&download)) {
+                if let Some(sha) = already_verified(candidate, expected.as_ref()).await? {
+                    kept = Some((candidate.clone(), sha));
+                    break;
+                }
+            }
+            if let (Some((at, sha256)), Some(f)) = (kept, &expected) {
+                if let Some(staged) = &staged
+                    && at != *staged
+                {
+                    Self::stage_pulled_file(&at, staged).await?;
+                }
+                done_bytes += f.size;
+                out.push(ReceivedFile {
+                    stored_at: stored_at.display().to_string(),
+                    path,
+                    size: f.size,
+                    sha256,
+                });
+                continue;
+            }
+            if let Some(parent) = download.parent() {
                 tokio::fs::create_dir_all(parent)
                     .await
                     .map_err(|e| PullError::Io(format!("{}: {e}", parent.display())))?;
-            }
-            if let (Some(f), Ok(meta)) = (&expected, std::fs::metadata(&dest))
-                && meta.len() == f.size
-                && let Some(want) = f.sha256.clone()
-            {
-                // Stored in an earlier attempt: kept when its digest still matches.
-                let check = dest.clone();
-                let got = tokio::task::spawn_blocking(move || {
-                    crate::dataplane::digest::hash_file(&check)
-                })
-                .await
-                .map_err(|e| PullError::Io(e.to_string()))?
-                .map_err(|e| PullError::Io(format!("{}: {e}", dest.display())))?;
-                if got.1 == want {
-                    done_bytes += f.size;
-                    out.push(ReceivedFile {
-                        stored_at: dest.display().to_string(),
-                        path,
-                        size: f.size,
-                        sha256: want,
-                    });
-                    continue;
-                }
             }
             let (registry, tid, fb, base) = (
                 registry.clone(),
@@ -587,7 +611,7 @@ impl Transfers {
                 &url,
                 &pull.token,
                 &caller_token()?,
-                &dest,
+                &download,
                 expected.as_ref().map(|f| f.size),
                 expected.as_ref().and_then(|f| f.sha256.clone()),
                 self.settings.dataplane.max_transfer_bytes,
@@ -595,9 +619,12 @@ impl Transfers {
                 &mut progress,
             )
             .await?;
+            if let Some(staged) = &staged {
+                Self::stage_pulled_file(&download, staged).await?;
+            }
             done_bytes += outcome.size;
             out.push(ReceivedFile {
-                stored_at: dest.display().to_string(),
+                stored_at: stored_at.display().to_string(),
                 path,
                 size: outcome.size,
                 sha256: outcome.sha256,
@@ -646,6 +673,23 @@ impl Transfers {
         let Some(mut t) = self.get(id)? else {
             return Ok(());
         };
+        if t.pull.as_ref().is_some_and(|p| p.folder) && t.progress.done_ms.is_none() {
+            // A folder appears in one rename, only while the transfer still runs.
+            if t.state != TransferState::Started {
+                self.discard_unfinished_pull(&t);
+                return Ok(());
+            }
+            let rels = files.iter().map(|f| f.path.clone()).collect();
+            if let Err(e) = self.place_pulled_folder(&t, rels).await {
+                drop(_guard);
+                return self
+                    .local_failure(
+                        id,
+                        &format!("the verified folder cannot be moved into place: {e}"),
+                    )
+                    .await;
+            }
+        }
         let total: u64 = files.iter().map(|f| f.size).sum();
         t.progress.bytes = total;
         t.progress.total = Some(total);
@@ -698,6 +742,41 @@ impl Transfers {
         )?;
         Ok(self.commit(batch, &t)?)
     }
+}
+
+/// One file of a pull: where it is downloaded, staged (a folder's files) and finally kept.
+struct PlannedFile {
+    /// Its path in the folder (empty for a single file).
+    path: String,
+    url: String,
+    /// The download target (its `.part` file lies next to it).
+    download: std::path::PathBuf,
+    /// A folder's file: where it waits verified until the folder is complete.
+    staged: Option<std::path::PathBuf>,
+    /// Where it is once the transfer's data is in place.
+    stored_at: std::path::PathBuf,
+    expected: Option<FileInfo>,
+}
+
+/// The SHA-256 of `path` when it is a complete earlier download of `expected` (size and
+/// digest match); `None` when it is missing or differs.
+async fn already_verified(
+    path: &std::path::Path,
+    expected: Option<&FileInfo>,
+) -> Result<Option<String>, PullError> {
+    let Some((size, Some(want))) = expected.map(|f| (f.size, f.sha256.clone())) else {
+        return Ok(None);
+    };
+    match tokio::fs::metadata(path).await {
+        Ok(meta) if meta.is_file() && meta.len() == size => {}
+        _ => return Ok(None),
+    }
+    let check = path.to_path_buf();
+    let got = tokio::task::spawn_blocking(move || crate::dataplane::digest::hash_file(&check))
+        .await
+        .map_err(|e| PullError::Io(e.to_string()))?
+        .map_err(|e| PullError::Io(format!("{}: {e}", path.display())))?;
+    Ok((got.1 == want).then_some(want))
 }
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters stay).

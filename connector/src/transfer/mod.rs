@@ -23,6 +23,7 @@ pub mod enforce;
 pub mod format;
 mod local;
 mod provider;
+mod pull_folder;
 pub mod push;
 pub mod record;
 mod refresh;

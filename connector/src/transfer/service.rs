@@ -281,6 +281,7 @@ impl Transfers {
             self.registry.stop(&t.id);
         }
         self.discard_unfinished_push(t);
+        self.discard_unfinished_pull(t);
         Ok(())
     }
 

@@ -1,0 +1,213 @@
+//! Consumer: a pulled folder appears whole or not at all.
+//!
+//! A folder pull is received into `<received_dir>/.pull/<transfer>/` (the staging folder:
+//! only verified files, each moved in after its size and SHA-256 matched the manifest), with
+//! the partial downloads in `<received_dir>/.pull/<transfer>.parts/`, each named by the
+//! SHA-256 of its path in the folder (no name of the dataset can collide with a partial file,
+//! and a cut or crashed download resumes from it with `Range`). When every file of the
+//! manifest is verified, the staging folder is renamed to the transfer's folder
+//! `<received_dir>/<agreement>/<transfer>/` in one step ([`Transfers::place_pulled_folder`]),
+//! after anything the manifest does not list was removed from it: that folder appears
+//! complete or not at all, holds exactly the manifest's files, and the deletion duty covers
+//! it from then on. A transfer that ends without its data (terminated, or completed by the
+//! provider first) has its staging and partial files removed
+//! ([`Transfers::discard_unfinished_pull`]). A single file is not staged: it appears by the
+//! download's own rename of its `.part` file.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
+
+use super::record::Transfer;
+use super::service::Transfers;
+use crate::dataplane::{PullError, file_name_for};
+use crate::process::Role;
+
+impl Transfers {
+    fn pull_root(&self) -> PathBuf {
+        self.settings.received_dir.join(".pull")
+    }
+
+    /// Where a folder pull's verified files wait until all have arrived.
+    pub(super) fn pull_staging_path(&self, t: &Transfer) -> PathBuf {
+        self.pull_root().join(file_name_for(&t.id))
+    }
+
+    /// Where a folder pull's partial downloads are kept.
+    pub(super) fn pull_parts_path(&self, t: &Transfer) -> PathBuf {
+        self.pull_root()
+            .join(format!("{}.parts", file_name_for(&t.id)))
+    }
+
+    /// The download target of the folder's file `rel` (its `.part` file lies next to it).
+    pub(super) fn pull_part_for(&self, t: &Transfer, rel: &str) -> PathBuf {
+        self.pull_parts_path(t)
+            .join(hex::encode(sha2::Sha256::digest(rel.as_bytes())))
+    }
+
+    /// Creates the staging and parts folders of a folder pull. A transfer folder that is in
+    /// place although the transfer has not recorded its data (a crash between the rename
+    /// and the record) is moved back into staging, where its files are checked again.
+    pub(super) async fn prepare_pull_staging(&self, t: &Transfer) -> Result<(), PullError> {
+        let (staging, parts, target) = (
+            self.pull_staging_path(t),
+            self.pull_parts_path(t),
+            self.received_path(t),
+        );
+        let unrecorded = t.progress.done_ms.is_none();
+        tokio::task::spawn_blocking(move || -> Result<(), PullError> {
+            let io = |p: &Path, e: std::io::Error| PullError::Io(format!("{}: {e}", p.display()));
+            if unrecorded && !staging.exists() && target.is_dir() {
+                if let Some(parent) = staging.parent() {
+                    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+                }
+                std::fs::rename(&target, &staging).map_err(|e| io(&target, e))?;
+            }
+            std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
+            std::fs::create_dir_all(&parts).map_err(|e| io(&parts, e))?;
+            Ok(())
+        })
+        .await
+        .map_err(|e| PullError::Io(e.to_string()))?
+    }
+
+    /// Moves a verified download from the parts folder to its place in staging.
+    pub(super) async fn stage_pulled_file(from: &Path, to: &Path) -> Result<(), PullError> {
+        let io = |p: &Path, e: std::io::Error| PullError::Io(format!("{}: {e}", p.display()));
+        if let Some(parent) = to.parent() {
+            tokio::fs::create_dir_all(parent)
+                .await
+                .map_err(|e| io(parent, e))?;
+        }
+        tokio::fs::rename(from, to).await.map_err(|e| io(from, e))
+    }
+
+    /// Moves a folder pull whose files (`rels`, paths in the folder) are all verified into
+    /// place in one rename; removes first what the manifest does not list, afterwards the
+    /// partial files.
+    pub(super) async fn place_pulled_folder(
+        &self,
+        t: &Transfer,
+        rels: Vec<String>,
+    ) -> Result<(), String> {
+        let (staging, parts, root, target) = (
+            self.pull_staging_path(t),
+            self.pull_parts_path(t),
+            self.pull_root(),
+            self.received_path(t),
+        );
+        tokio::task::spawn_blocking(move || -> Result<(), String> {
+            let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+            std::fs::create_dir_all(&staging).map_err(|e| err(&staging, e))?;
+            let listed: HashSet<PathBuf> = rels
+                .iter()
+                .map(|r| r.split('/').fold(staging.clone(), |p, s| p.join(s)))
+                .collect();
+            remove_unlisted(&staging, &listed).map_err(|e| err(&staging, e))?;
+            if let Some(parent) = target.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+            }
+            if target.exists() {
+                // A leftover of a rename whose record was not written, when staging was
+                // filled again meanwhile: the staged files are the verified ones.
+                std::fs::remove_dir_all(&target).map_err(|e| err(&target, e))?;
+            }
+            std::fs::rename(&staging, &target).map_err(|e| err(&staging, e))?;
+            if let Some(parent) = target.parent() {
+                std::fs::File::open(parent)
+                    .and_then(|d| d.sync_all())
+                    .map_err(|e| err(parent, e))?;
+            }
+            let _ = std::fs::remove_dir_all(&parts);
+            let _ = std::fs::remove_dir(&root);
+            Ok(())
+        })
+        .await
+        .map_err(|e| e.to_string())?
+    }
+
+    /// Consumer: removes what an unfinished folder pull left (staging and partial files)
+    /// once the transfer has ended without its data; nothing for other transfers.
+    pub(crate) fn discard_unfinished_pull(&self, t: &Transfer) {
+        if t.role != Role::Consumer
+            || t.format.direction() != super::Direction::Pull
+            || !t.is_terminal()
+            || t.progress.done_ms.is_some()
+        {
+            return;
+        }
+        let (staging, parts, root) = (
+            self.pull_staging_path(t),
+            self.pull_parts_path(t),
+            self.pull_root(),
+        );
+        if !staging.exists() && !parts.exists() {
+            return;
+        }
+        let id = t.id.clone();
+        let remove = move || {
+            for dir in [&staging, &parts] {
+                if let Err(e) = std::fs::remove_dir_all(dir)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
+                        "cannot remove an unfinished folder pull");
+                }
+            }
+            let _ = std::fs::remove_dir(&root);
+        };
+        match tokio::runtime::Handle::try_current() {
+            Ok(h) => {
+                h.spawn_blocking(remove);
+            }
+            Err(_) => remove(),
+        }
+    }
+}
+
+/// Removes every file below `dir` that is not in `listed`, and folders left empty by that
+/// (blocking). Symbolic links are removed, never followed.
+fn remove_unlisted(dir: &Path, listed: &HashSet<PathBuf>) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            remove_unlisted(&path, listed)?;
+            if std::fs::read_dir(&path)?.next().is_none() {
+                std::fs::remove_dir(&path)?;
+            }
+        } else if !listed.contains(&path) {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_listed_files_stay() {
+        let dir = std::env::temp_dir().join(format!("pull-folder-prune-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(dir.join("2024/leer")).expect("dirs");
+        std::fs::create_dir_all(dir.join("alt")).expect("dirs");
+        std::fs::write(dir.join("a.csv"), b"a").expect("file");
+        std::fs::write(dir.join("a.csv.part"), b"partial").expect("file");
+        std::fs::write(dir.join("2024/januar.csv"), b"j").expect("file");
+        std::fs::write(dir.join("alt/x"), b"x").expect("file");
+        let listed: HashSet<PathBuf> = [dir.join("a.csv"), dir.join("2024/januar.csv")]
+            .into_iter()
+            .collect();
+        remove_unlisted(&dir, &listed).expect("prune");
+        assert!(dir.join("a.csv").exists());
+        assert!(dir.join("2024/januar.csv").exists());
+        assert!(!dir.join("a.csv.part").exists());
+        assert!(!dir.join("alt").exists(), "an unlisted folder goes");
+        assert!(!dir.join("2024/leer").exists(), "an empty folder goes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
