@@ -1,7 +1,7 @@
 //! The consumer's side of `HttpData-PUSH`: one pushed file is written to a partial file while
 //! its SHA-256 is computed, checked against the announced size and `Repr-Digest`, flushed to
-//! disk, and only then renamed to its destination — so a destination file is always complete
-//! and verified.
+//! disk, and only then renamed to its destination (the folder flushed after the rename) — so
+//! a destination file is always complete and verified, also after a crash.
 //!
 //! The partial file survives a body that broke off (or a transfer that was suspended), so the
 //! sender can ask how much arrived ([`partial_len`]) and continue from there with
@@ -129,6 +129,11 @@ where
                     to.dest.display()
                 ))
             })?;
+            // The rename is durable before the file is reported stored: a receiver that
+            // restarts trusts a file in its destination folder as verified.
+            if let Some(dir) = to.dest.parent() {
+                sync_dir(dir).await.map_err(|e| io(dir, e))?;
+            }
             Ok(Received {
                 path: to.dest.clone(),
                 size,
@@ -142,6 +147,14 @@ where
             Err(e)
         }
     }
+}
+
+/// Flushes a folder's entries (a rename into it) to disk.
+async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_path_buf();
+    tokio::task::spawn_blocking(move || std::fs::File::open(&dir)?.sync_all())
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// Opens the partial file: new (truncated) for a whole body, or at its end for a

@@ -36,6 +36,10 @@
 //! with `Content-Range: bytes N-(size-1)/size` and those bytes (the `Repr-Digest` is still of
 //! the whole file). Any other answer to `HEAD` (404, 405, no `Upload-Offset`) means "send it
 //! whole": an endpoint that does not support continuing gets the file again from the start.
+//! A receiver whose kept part turns out wrong (the whole-file digest fails at the end of a
+//! continuation, e.g. a tail torn by a crash) discards it and answers `416`: the provider
+//! asks again and sends the file whole. An `Upload-Offset` equal to the size without
+//! `Upload-Complete: ?1` (written, never verified) is treated as 0.
 //!
 //! # Provider
 //!
@@ -456,14 +460,20 @@ impl Transfers {
         let mut kept_total = 0u64;
         for f in &plan.files {
             if confirmed.contains(&f.path) {
+                // Confirmed in an earlier attempt: the receiver keeps it.
                 done += f.size;
+                kept_total += f.size;
                 continue;
             }
-            let kept = if ask {
+            let mut kept = if ask {
                 probe(&self.push_client, f.url.clone(), bearer, f.size, cancel).await?
             } else {
                 Kept::default()
             };
+            if !kept.complete && kept.offset >= f.size {
+                // All bytes kept but not verified there: nothing to continue with.
+                kept.offset = 0;
+            }
             if kept.complete {
                 tracing::debug!(transfer = %t.id, file = %f.path, "kept by the receiver");
                 confirmed.insert(f.path.clone());

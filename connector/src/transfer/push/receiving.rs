@@ -405,7 +405,9 @@ impl Transfers {
             offset,
             max_bytes: self.settings.dataplane.max_transfer_bytes,
         };
-        let stored = receive_to_file(body, &incoming, claim.stop.clone()).await?;
+        let stored = receive_to_file(body, &incoming, claim.stop.clone())
+            .await
+            .map_err(|e| kept_part_refused(&dest_name, offset, e))?;
         drop(claim);
         let info = FileInfo {
             path: String::new(),
@@ -477,7 +479,9 @@ impl Transfers {
             offset,
             max_bytes: self.settings.dataplane.max_transfer_bytes,
         };
-        receive_to_file(body, &incoming, claim.stop.clone()).await?;
+        receive_to_file(body, &incoming, claim.stop.clone())
+            .await
+            .map_err(|e| kept_part_refused(rel, offset, e))?;
         drop(claim);
         let (all, bytes) = folder.verify(i);
         self.registry.set_progress(
@@ -565,9 +569,24 @@ impl Transfers {
         let kept = partial_len(&part);
         drop(claim);
         Ok(Kept {
-            offset: size.map_or(kept, |s| kept.min(s)),
+            // A partial file as long as the file (a crash after it was written, before it
+            // was verified and renamed) or longer is not continued: send it whole.
+            offset: size.map_or(kept, |s| if kept >= s { 0 } else { kept }),
             complete: false,
         })
+    }
+}
+
+/// A continuation whose whole-file digest did not match: the bytes kept from an earlier
+/// attempt may be what was wrong (a tail torn by a crash), and they are gone now (see
+/// [`receive_to_file`]) — refused as a continuation (416), so the sender asks again and
+/// sends the file whole; data that is wrong from byte 0 on stays a plain refusal.
+fn kept_part_refused(name: &str, offset: u64, e: ReceiveError) -> PushRefusal {
+    match e {
+        ReceiveError::DigestMismatch { .. } if offset > 0 => PushRefusal::Range(format!(
+            "{name:?}: the {offset} bytes kept from an earlier attempt and this continuation do not give the announced digest ({e}); the kept bytes were discarded: send the file whole"
+        )),
+        e => PushRefusal::Body(e),
     }
 }
 

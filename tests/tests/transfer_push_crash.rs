@@ -1,0 +1,238 @@
+//! `HttpData-PUSH` of a folder survives `kill -9` of the consumer while a file arrives.
+//!
+//! The folder: a small file, a 48 MiB file and a small file in a subfolder. The consumer is
+//! killed once the big file's partial file holds a few MiB, and restarted on the same data
+//! folder; the provider's retries ask with `HEAD` how much arrived and continue:
+//!
+//! - plain: the big file is continued where the partial file ends (the receiver kept it),
+//!   the first file is not sent again, `sent + kept = total` in the provider's last
+//!   `data_access_end`;
+//! - torn tail: before the restart the partial file's last 64 KiB are overwritten (what a
+//!   power loss can leave); the continuation's whole-file digest fails, the receiver
+//!   discards the part and answers 416, and the provider sends the big file whole instead of
+//!   giving up.
+//!
+//! Each time every file arrives byte-identical (SHA-256), both sides end COMPLETED, and the
+//! consumer's audit log verifies after the kill.
+
+#[path = "transfer_support/mod.rs"]
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use support::{Pair, data_of, sha256_hex, wait_transfer};
+use tests::harness::TestEnv;
+
+const BIG: usize = 48 * 1024 * 1024;
+
+/// The folder's files (relative path, content), in the manifest's order.
+fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    let files = vec![
+        ("a-zaehlstellen.csv".to_owned(), data_of(70_001)),
+        ("b-rohdaten.bin".to_owned(), data_of(BIG)),
+        (
+            "c/liesmich.txt".to_owned(),
+            b"Rohdaten je Minute\n".to_vec(),
+        ),
+    ];
+    for (rel, data) in &files {
+        let path = dir.join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("folder");
+        std::fs::write(path, data).expect("file");
+    }
+    files
+}
+
+async fn pair(test: &str) -> (Pair, Vec<(String, Vec<u8>)>) {
+    let env = TestEnv::new(test);
+    let root = env.dir.join("rohdaten");
+    let files = folder(&root);
+    let p = Pair::start_in(
+        env,
+        test,
+        0,
+        json!({"abrufe": "10"}),
+        |_, c| support::set_dataplane(c, "allow_local_push_endpoints", true.into()),
+        None,
+        Some(json!({"file": root.display().to_string()})),
+    )
+    .await;
+    (p, files)
+}
+
+/// Every `*.part` file below `dir`.
+fn parts_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
+        for e in entries.flatten() {
+            let path = e.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|x| x == "part") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Waits until a partial file of the consumer holds at least `min` bytes (the big file is
+/// arriving); returns it.
+async fn arriving(p: &Pair, id: &str, min: u64) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(part) = parts_below(&p.consumer.dir)
+            .into_iter()
+            .find(|f| std::fs::metadata(f).is_ok_and(|m| m.len() >= min))
+        {
+            return part;
+        }
+        let (_, t) = p
+            .consumer
+            .get(&format!("/api/v1/transfers/{}", support::urlencode(id)))
+            .await;
+        assert!(
+            t["progress"]["done_ms"].is_null(),
+            "the push finished before it could be interrupted; use a larger file: {t}"
+        );
+        assert!(Instant::now() < deadline, "no partial file grows: {t}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn start_push(p: &Pair) -> String {
+    let (status, t) = p
+        .consumer
+        .post(
+            "/api/v1/transfers",
+            &json!({"agreement_id": p.agreement, "format": "HttpData-PUSH"}),
+        )
+        .await;
+    assert_eq!(status, 201, "push transfer: {t}");
+    t["id"].as_str().expect("id").to_owned()
+}
+
+/// Both sides COMPLETED, every file the provider's; returns the provider's `data_access_end`
+/// entries for the transfer.
+async fn completed_and_verified(p: &Pair, id: &str, files: &[(String, Vec<u8>)]) -> Vec<Value> {
+    let t = p
+        .wait_consumer(id, "COMPLETED with the folder", |t| {
+            t["state"] == "COMPLETED"
+                && t["received"]
+                    .as_array()
+                    .is_some_and(|a| a.len() == files.len())
+        })
+        .await;
+    for (f, (rel, data)) in t["received"]
+        .as_array()
+        .expect("received")
+        .iter()
+        .zip(files)
+    {
+        assert_eq!(f["path"], rel.as_str(), "{t}");
+        assert_eq!(f["sha256"], sha256_hex(data).as_str(), "{t}");
+        let stored = std::fs::read(f["stored_at"].as_str().expect("stored_at")).expect("stored");
+        assert!(
+            stored.len() == data.len() && sha256_hex(&stored) == sha256_hex(data),
+            "{rel} is byte-identical to the provider's"
+        );
+    }
+    assert!(
+        parts_below(&p.consumer.dir).is_empty(),
+        "no partial file left"
+    );
+    let pt = p.provider_transfer(id).await;
+    let pid = pt["id"].as_str().expect("id").to_owned();
+    wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
+        t["state"] == "COMPLETED"
+    })
+    .await;
+    let (ok, out, err) = p.consumer.cli(&["audit", "verify"]);
+    assert!(ok, "the consumer's audit log survived kill -9: {out}{err}");
+    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
+    ends.as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["process"] == pid.as_str())
+        .cloned()
+        .collect()
+}
+
+/// The one complete attempt among `ends`: (bytes sent in it, bytes the receiver kept).
+fn last_attempt(ends: &[Value], total: u64) -> (u64, u64) {
+    assert!(
+        ends.iter().any(|e| e["details"]["complete"] == false),
+        "an attempt was cut by the kill: {ends:?}"
+    );
+    let done: Vec<&Value> = ends
+        .iter()
+        .filter(|e| e["details"]["complete"] == true)
+        .collect();
+    assert_eq!(done.len(), 1, "{ends:?}");
+    let sent = done[0]["details"]["bytes"].as_u64().expect("bytes");
+    let kept = done[0]["details"]["kept_by_receiver"]
+        .as_u64()
+        .expect("kept");
+    assert_eq!(sent + kept, total, "sent + kept = total: {}", done[0]);
+    (sent, kept)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_folder_continues_after_the_consumer_is_killed_mid_file() {
+    let (mut p, files) = pair("transfer_push_kill_consumer").await;
+    let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+    let id = start_push(&p).await;
+    arriving(&p, &id, 4 << 20).await;
+    p.consumer.kill9();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    p.consumer.spawn().await;
+    let ends = completed_and_verified(&p, &id, &files).await;
+    let (_, kept) = last_attempt(&ends, total);
+    let small = files[0].1.len() as u64;
+    assert!(
+        kept > small + (1 << 20) && kept < small + BIG as u64,
+        "the big file was continued where the consumer's partial file ended (kept {kept})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_is_torn() {
+    let (mut p, files) = pair("transfer_push_torn_tail").await;
+    let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+    let id = start_push(&p).await;
+    let part = arriving(&p, &id, 4 << 20).await;
+    p.consumer.kill9();
+    // What a power loss can leave: the file's length, but not its last blocks.
+    let len = std::fs::metadata(&part).expect("part").len();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .write(true)
+            .open(&part)
+            .expect("open part");
+        f.seek(SeekFrom::Start(len - 65_536)).expect("seek");
+        f.write_all(&[0u8; 65_536]).expect("tear");
+        f.sync_all().expect("sync");
+    }
+    p.consumer.spawn().await;
+    let ends = completed_and_verified(&p, &id, &files).await;
+    let (sent, kept) = last_attempt(&ends, total);
+    let small = files[0].1.len() as u64;
+    assert_eq!(
+        kept, small,
+        "only the first file was kept; the big one was sent whole"
+    );
+    assert_eq!(sent, total - small);
+    assert!(
+        ends.iter().any(|e| e["details"]["error"]
+            .as_str()
+            .is_some_and(|m| m.contains("416"))),
+        "the torn continuation was refused as such (416): {ends:?}"
+    );
+}
