@@ -1,9 +1,13 @@
 //! Access token renewal of `HttpData-PULL` transfers between two real connectors over TLS:
 //! the start message's data address carries `refreshEndpoint` and `refreshToken` (and still
 //! validates against DSP 2025-1); a renewal gives a new access token (the old one stops
-//! working) and a new refresh token (the used one is refused when replayed); another member
-//! cannot renew; after termination nothing is renewed; every renewal and refusal is in the
-//! provider's audit log. A pull whose token expired resumes after a cut by renewing.
+//! working) and a new refresh token; the used one is accepted once more while its successor
+//! is unused and within the grace window (a lost answer: successor and its access token are
+//! revoked), and refused as a replay a third time, once its successor was used, or after the
+//! window; another member cannot renew; after termination nothing is renewed; every renewal
+//! and refusal is in the provider's audit log. A pull whose token expired resumes after a cut
+//! by renewing; a consumer whose renewal answer was lost renews with its old refresh token
+//! and completes.
 
 #[path = "transfer_support/mod.rs"]
 mod support;
@@ -29,6 +33,14 @@ async fn renew(p: &Pair, endpoint: &str, refresh_token: &str, caller: &str) -> (
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
+/// A fresh caller token of the consumer for the provider (each works once).
+async fn fresh_caller(p: &Pair, transfer: &str) -> String {
+    p.ticket(transfer).await["caller"]
+        .as_str()
+        .expect("caller")
+        .to_owned()
+}
+
 /// The DSP messages of `type_` captured so far (both sides).
 fn captured(p: &Pair, type_: &str) -> Vec<(std::path::PathBuf, Value)> {
     let mut out = Vec::new();
@@ -51,7 +63,20 @@ fn captured(p: &Pair, type_: &str) -> Vec<(std::path::PathBuf, Value)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended_transfers() {
-    let p = Pair::start("transfer_refresh", 1024 * 1024, json!({"abrufe": "10"})).await;
+    const GRACE_SECS: u64 = 5;
+    let p = Pair::start_with(
+        "transfer_refresh",
+        1024 * 1024,
+        json!({"abrufe": "10"}),
+        |c| {
+            support::set_dataplane(
+                c,
+                "refresh_grace_secs",
+                toml::Value::Integer(GRACE_SECS as i64),
+            )
+        },
+    )
+    .await;
     let a = p.transfer(true).await;
     p.wait_consumer(&a, "STARTED", |t| t["state"] == "STARTED")
         .await;
@@ -148,18 +173,31 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
     assert_eq!(r.status(), 206);
     assert_eq!(r.bytes().await.expect("body").as_ref(), &p.data[..10]);
 
-    // The used refresh token is refused when replayed.
-    let caller = p.ticket(&a).await["caller"]
+    // The consumer lost that answer: the used refresh token works once more (same consumer,
+    // successor unused, within the window); the successor and the access token issued with
+    // it are revoked, a fresh pair answered.
+    let caller = fresh_caller(&p, &a).await;
+    let (status, again) = renew(&p, &refresh_endpoint, &first_refresh, &caller).await;
+    assert_eq!(status, 200, "the lost answer is repaired: {again}");
+    let second_refresh_lost = second_refresh;
+    let second_refresh = again["refresh_token"]
         .as_str()
-        .expect("caller")
+        .expect("refresh token")
         .to_owned();
+    assert_ne!(second_refresh, second_refresh_lost);
+    let caller = fresh_caller(&p, &a).await;
+    let r = p.get_data(&endpoint, &new_access, &caller, None).await;
+    assert_eq!(r.status(), 401, "the lost access token is revoked");
+    let caller = fresh_caller(&p, &a).await;
+    let (status, body) = renew(&p, &refresh_endpoint, &second_refresh_lost, &caller).await;
+    assert_eq!(status, 401, "the lost successor is revoked: {body}");
+    assert_eq!(body["code"], "invalid_refresh_token", "{body}");
+    // A third use of the first refresh token is a replay.
+    let caller = fresh_caller(&p, &a).await;
     let (status, body) = renew(&p, &refresh_endpoint, &first_refresh, &caller).await;
     assert_eq!(status, 401, "{body}");
-    assert_eq!(body["code"], "invalid_refresh_token", "{body}");
-    assert!(
-        body["reason"].to_string().contains("already used"),
-        "{body}"
-    );
+    assert_eq!(body["code"], "refresh_token_replayed", "{body}");
+    assert!(body["reason"].to_string().contains("once more"), "{body}");
 
     // Another member with its own valid credential and the stolen refresh token.
     let thief = Peer::start(
@@ -183,6 +221,34 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
         .as_str()
         .expect("refresh token")
         .to_owned();
+    // Its successor used, the second refresh token is a replay (even within the window).
+    let caller = fresh_caller(&p, &a).await;
+    let (status, renewed) = renew(&p, &refresh_endpoint, &third_refresh, &caller).await;
+    assert_eq!(status, 200, "{renewed}");
+    let fourth_refresh = renewed["refresh_token"]
+        .as_str()
+        .expect("refresh token")
+        .to_owned();
+    let caller = fresh_caller(&p, &a).await;
+    let (status, body) = renew(&p, &refresh_endpoint, &second_refresh, &caller).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "refresh_token_replayed", "{body}");
+    assert!(
+        body["reason"]
+            .to_string()
+            .contains("successor has been used"),
+        "{body}"
+    );
+    // After the window the third one is a replay although its successor is unused.
+    tokio::time::sleep(Duration::from_millis(GRACE_SECS * 1000 + 500)).await;
+    let caller = fresh_caller(&p, &a).await;
+    let (status, body) = renew(&p, &refresh_endpoint, &third_refresh, &caller).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["code"], "refresh_token_replayed", "{body}");
+    assert!(
+        body["reason"].to_string().contains("only within 5 s"),
+        "{body}"
+    );
 
     // After termination nothing is renewed, and the refusal says why.
     let (status, t) = p
@@ -205,18 +271,27 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
         .as_str()
         .expect("caller")
         .to_owned();
-    let (status, body) = renew(&p, &refresh_endpoint, &third_refresh, &caller).await;
+    let (status, body) = renew(&p, &refresh_endpoint, &fourth_refresh, &caller).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(body["code"], "not_started", "{body}");
     assert!(body["reason"].to_string().contains("TERMINATED"), "{body}");
 
-    // The provider's audit log: two renewals, and each refusal with its code.
+    // The provider's audit log: four renewals (one after a lost answer), and each refusal
+    // with its code.
     let log = p.audit(&p.provider).await;
-    let renewals = log
+    let renewals: Vec<&Value> = log
         .iter()
         .filter(|e| e["process"] == pa.as_str() && e["details"]["event"] == "token_renewed")
-        .count();
-    assert_eq!(renewals, 2, "{log:?}");
+        .collect();
+    assert_eq!(renewals.len(), 4, "{log:?}");
+    assert_eq!(
+        renewals
+            .iter()
+            .filter(|e| e["details"]["lost_answer"] == true)
+            .count(),
+        1,
+        "{renewals:?}"
+    );
     let (_, refused) = p.provider.get("/api/v1/audit?kind=access_refused").await;
     let codes: Vec<&str> = refused
         .as_array()
@@ -225,7 +300,12 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
         .filter(|e| e["details"]["renewal"] == true)
         .filter_map(|e| e["details"]["code"].as_str())
         .collect();
-    for code in ["invalid_refresh_token", "wrong_consumer", "not_started"] {
+    for code in [
+        "invalid_refresh_token",
+        "refresh_token_replayed",
+        "wrong_consumer",
+        "not_started",
+    ] {
         assert!(codes.contains(&code), "{code} not logged: {codes:?}");
     }
 }
@@ -311,5 +391,82 @@ async fn transfer_refresh_lets_a_pull_resume_after_its_token_expired() {
         own.iter()
             .any(|e| e["process"] == id.as_str() && e["details"]["event"] == "token_renewed"),
         "{own:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_refresh_repairs_a_renewal_whose_answer_the_consumer_lost() {
+    const SIZE: usize = 4 * 1024 * 1024;
+    let p = Pair::start_with("transfer_refresh_lost", SIZE, json!({}), |c| {
+        support::set_dataplane(c, "token_lifetime_secs", toml::Value::Integer(2))
+    })
+    .await;
+    let id = p.transfer(true).await;
+    p.wait_consumer(&id, "STARTED", |t| t["state"] == "STARTED")
+        .await;
+    let ticket = p.ticket(&id).await;
+    // The access token expires; the consumer's renewal reaches the provider, which answers,
+    // but the consumer never stores the answer (here the test makes that renewal with the
+    // consumer's own refresh token and caller token, and drops the answer).
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let (status, lost) = renew(
+        &p,
+        ticket["refresh_endpoint"]
+            .as_str()
+            .expect("refresh endpoint"),
+        ticket["refresh_token"].as_str().expect("refresh token"),
+        ticket["caller"].as_str().expect("caller"),
+    )
+    .await;
+    assert_eq!(status, 200, "{lost}");
+    // The consumer, with its revoked access token and used refresh token, fetches.
+    let (status, t) = p
+        .consumer
+        .post(
+            &format!("/api/v1/transfers/{}/fetch", urlencode(&id)),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(status, 202, "{t}");
+    let t = p
+        .wait_consumer(&id, "COMPLETED with data", |t| {
+            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
+        })
+        .await;
+    assert_eq!(
+        t["received"][0]["sha256"],
+        sha256_hex(&p.data).as_str(),
+        "{t}"
+    );
+    let stored =
+        std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
+    assert!(stored == p.data, "the stored file is the provider's data");
+    // Provider: the revoked token refused, then the renewal after the lost answer, then data.
+    let pid = p.provider_transfer(&id).await["id"]
+        .as_str()
+        .expect("id")
+        .to_owned();
+    let (status, log) = p
+        .provider
+        .get(&format!("/api/v1/audit?process={}", urlencode(&pid)))
+        .await;
+    assert_eq!(status, 200, "{log}");
+    let log = log.as_array().cloned().unwrap_or_default();
+    let refused_at = log
+        .iter()
+        .position(|e| e["kind"] == "access_refused" && e["details"]["code"] == "invalid_token")
+        .unwrap_or_else(|| panic!("the revoked token was refused: {log:?}"));
+    let repaired_at = log
+        .iter()
+        .position(|e| {
+            e["details"]["event"] == "token_renewed" && e["details"]["lost_answer"] == true
+        })
+        .unwrap_or_else(|| panic!("renewed after the lost answer: {log:?}"));
+    assert!(refused_at < repaired_at, "refused, then renewed: {log:?}");
+    assert!(
+        log[repaired_at..]
+            .iter()
+            .any(|e| e["kind"] == "data_access"),
+        "the data was served after the renewal: {log:?}"
     );
 }

@@ -45,6 +45,12 @@ pub struct DataPlaneConfig {
     /// — e.g. bulk data through another host or reverse proxy.
     #[serde(default)]
     pub push_receive_url: Option<String>,
+    /// Provider: seconds during which a used refresh token is accepted once more from the
+    /// same consumer while the refresh token issued for it has not been used (the consumer
+    /// lost the answer, e.g. in a crash); the unused successor and its access token are then
+    /// revoked. 0: every refresh token works exactly once.
+    #[serde(default = "default_refresh_grace")]
+    pub refresh_grace_secs: u64,
 }
 
 impl Default for DataPlaneConfig {
@@ -59,6 +65,7 @@ impl Default for DataPlaneConfig {
             fetch_automatically: true,
             allow_local_push_endpoints: false,
             push_receive_url: None,
+            refresh_grace_secs: default_refresh_grace(),
         }
     }
 }
@@ -80,6 +87,9 @@ fn default_attempts() -> u32 {
 }
 fn default_block_kib() -> usize {
     256
+}
+fn default_refresh_grace() -> u64 {
+    60
 }
 fn yes() -> bool {
     true
@@ -109,6 +119,9 @@ impl DataPlaneConfig {
         }
         if !(16..=4096).contains(&self.block_kib) {
             return bad("block_kib", "between 16 and 4096 KiB");
+        }
+        if self.refresh_grace_secs > 3600 {
+            return bad("refresh_grace_secs", "at most 3600 seconds (0: no grace)");
         }
         Ok(())
     }

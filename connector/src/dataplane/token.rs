@@ -5,8 +5,12 @@
 //!
 //! Beside each access token the provider issues a refresh token ([`RefreshGrant`], stored
 //! hashed too): presented once to the refresh endpoint (see `dataplane::refresh`) it buys a
-//! new access token and a new refresh token, while the transfer runs. Ending or restarting
-//! the transfer removes both kinds ([`revoke_all`]).
+//! new access token and a new refresh token, while the transfer runs. A used refresh token is
+//! kept, marked used and naming its successor ([`UsedRefresh`]), so that a consumer that lost
+//! the answer (a crash before it stored the new tokens) can present it once more within a
+//! short grace window while the successor is unused ([`RefreshUse::Grace`]: the successor is
+//! revoked and a fresh pair issued); any other reuse is a replay ([`RefreshUse::Replay`]).
+//! Ending or restarting the transfer removes both kinds ([`revoke_all`]).
 
 use base64::Engine;
 use serde::{Deserialize, Serialize};
@@ -56,6 +60,33 @@ pub struct RefreshGrant {
     pub consumer: String,
     /// Issued (ms).
     pub issued_ms: i64,
+    /// Set once it was used (it is kept to recognise a replay or a lost answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used: Option<UsedRefresh>,
+}
+
+/// What became of a used refresh token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedRefresh {
+    /// When it was (last) used (ms).
+    pub at_ms: i64,
+    /// SHA-256 (hex) of the refresh token issued for it.
+    pub successor_sha256: String,
+    /// It was presented once more within the grace window (it works no more).
+    #[serde(default)]
+    pub reissued: bool,
+}
+
+/// What a presented refresh token may do (see [`refresh_use`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshUse {
+    /// Not used before: rotate.
+    First,
+    /// Used, but its successor has not been used and the grace window is open (the answer
+    /// was lost): the successor is revoked and a fresh pair issued.
+    Grace,
+    /// Any other reuse: refused (the reason says why).
+    Replay(String),
 }
 
 impl Record for RefreshGrant {
@@ -120,22 +151,86 @@ pub fn issue_refresh(
             agreement_id: agreement_id.to_owned(),
             consumer: consumer.to_owned(),
             issued_ms: now_ms(),
+            used: None,
         },
     );
     secret
 }
 
-/// What a presented refresh token is (`None`: unknown, used, or its transfer ended).
+/// Decides what the presented refresh token of `grant` may do at `now` (ms) with a grace
+/// window of `grace_ms` (0: none): a first use rotates; a second use is a lost answer only
+/// while its successor is unused and `now` is within the window after the first use;
+/// everything else is a replay.
+pub fn refresh_use(
+    store: &dyn Store,
+    grant: &RefreshGrant,
+    now: i64,
+    grace_ms: i64,
+) -> Result<RefreshUse, StoreError> {
+    let Some(used) = &grant.used else {
+        return Ok(RefreshUse::First);
+    };
+    if used.reissued {
+        return Ok(RefreshUse::Replay(
+            "the refresh token was already used and presented once more after a lost answer".into(),
+        ));
+    }
+    let successor: Option<RefreshGrant> =
+        store.get(&format!("{REFRESH}{}", used.successor_sha256))?;
+    if successor.is_none_or(|s| s.used.is_some()) {
+        return Ok(RefreshUse::Replay(
+            "the refresh token was already used and its successor has been used since".into(),
+        ));
+    }
+    if grace_ms <= 0 || now - used.at_ms > grace_ms {
+        return Ok(RefreshUse::Replay(format!(
+            "the refresh token was already used {} s ago; it is accepted once more only within {} s",
+            (now - used.at_ms) / 1000,
+            grace_ms / 1000
+        )));
+    }
+    Ok(RefreshUse::Grace)
+}
+
+/// Adds the rotation of the presented refresh token (`presented`, whose grant is `grant`,
+/// allowed as `allowed`) to `batch`: a new refresh token for the grant's transfer and
+/// consumer, the presented one marked used and naming it; after a [`RefreshUse::Grace`] the
+/// unused successor is removed and the presented one works no more. Returns the new refresh
+/// token. (The access tokens are revoked by the caller, [`revoke_access`].)
+pub fn rotate_refresh(
+    batch: &mut WriteBatch,
+    presented: &str,
+    grant: &RefreshGrant,
+    allowed: &RefreshUse,
+    now: i64,
+) -> String {
+    let next = issue_refresh(
+        batch,
+        &grant.transfer_id,
+        &grant.agreement_id,
+        &grant.consumer,
+    );
+    let reissued = *allowed == RefreshUse::Grace;
+    if let (true, Some(used)) = (reissued, &grant.used) {
+        batch.delete(format!("{REFRESH}{}", used.successor_sha256));
+    }
+    let mut marked = grant.clone();
+    marked.used = Some(UsedRefresh {
+        at_ms: now,
+        successor_sha256: token_sha256(&next),
+        reissued,
+    });
+    batch.put(refresh_key(presented), &marked);
+    next
+}
+
+/// What a presented refresh token is (`None`: unknown, or its transfer ended; a used one is
+/// returned with [`RefreshGrant::used`] set).
 pub fn lookup_refresh(store: &dyn Store, token: &str) -> Result<Option<RefreshGrant>, StoreError> {
     if token.is_empty() || token.len() > 256 {
         return Ok(None);
     }
     store.get(&refresh_key(token))
-}
-
-/// Adds the removal of a refresh token (used once) to `batch`.
-pub fn consume_refresh(batch: &mut WriteBatch, token: &str) {
-    batch.delete(refresh_key(token));
 }
 
 /// What a presented token is.
@@ -242,15 +337,109 @@ mod tests {
             "not an access token"
         );
         let mut batch = WriteBatch::new();
-        consume_refresh(&mut batch, &r1);
+        rotate_refresh(&mut batch, &r1, &g, &RefreshUse::First, now_ms());
         store.apply(batch).expect("apply");
-        assert!(
-            lookup_refresh(&store, &r1).expect("get").is_none(),
-            "used once"
-        );
+        let used = lookup_refresh(&store, &r1).expect("get").expect("kept");
+        assert!(used.used.is_some(), "marked used");
         let mut batch = WriteBatch::new();
         revoke_all(&store, &mut batch, "t2").expect("revoke");
         store.apply(batch).expect("apply");
         assert!(lookup_refresh(&store, &r2).expect("get").is_none());
+        let mut batch = WriteBatch::new();
+        revoke_all(&store, &mut batch, "t1").expect("revoke");
+        store.apply(batch).expect("apply");
+        assert!(
+            store.scan_raw(REFRESH).expect("scan").is_empty(),
+            "used ones go with their transfer too"
+        );
+    }
+
+    /// Issues a refresh token for `t1` and returns it with its grant.
+    fn fresh(store: &crate::store::SledStore) -> (String, RefreshGrant) {
+        let mut batch = WriteBatch::new();
+        let r = issue_refresh(&mut batch, "t1", "ag", "did:web:c");
+        store.apply(batch).expect("apply");
+        let g = lookup_refresh(store, &r).expect("get").expect("grant");
+        (r, g)
+    }
+
+    /// Presents `token` at `now` with a 60 s window; applies the rotation when allowed.
+    fn present(
+        store: &crate::store::SledStore,
+        token: &str,
+        now: i64,
+    ) -> (RefreshUse, Option<String>) {
+        let g = lookup_refresh(store, token).expect("get").expect("grant");
+        let allowed = refresh_use(store, &g, now, 60_000).expect("decide");
+        if matches!(allowed, RefreshUse::Replay(_)) {
+            return (allowed, None);
+        }
+        let mut batch = WriteBatch::new();
+        let next = rotate_refresh(&mut batch, token, &g, &allowed, now);
+        store.apply(batch).expect("apply");
+        (allowed, Some(next))
+    }
+
+    #[test]
+    fn a_lost_answer_is_repaired_once_within_the_window_while_the_successor_is_unused() {
+        let store = crate::store::SledStore::temporary().expect("store");
+        let (r1, _) = fresh(&store);
+        let t0 = now_ms();
+        let (first, r2) = present(&store, &r1, t0);
+        assert_eq!(first, RefreshUse::First);
+        let r2 = r2.expect("successor");
+        // The answer carrying r2 was lost: r1 once more, 30 s later.
+        let (again, r3) = present(&store, &r1, t0 + 30_000);
+        assert_eq!(again, RefreshUse::Grace);
+        let r3 = r3.expect("fresh token");
+        assert!(
+            lookup_refresh(&store, &r2).expect("get").is_none(),
+            "the unused successor is revoked"
+        );
+        // r1 a third time: a replay.
+        let (third, _) = present(&store, &r1, t0 + 31_000);
+        assert!(
+            matches!(&third, RefreshUse::Replay(why) if why.contains("once more")),
+            "{third:?}"
+        );
+        // The fresh token works as a first use.
+        assert_eq!(present(&store, &r3, t0 + 32_000).0, RefreshUse::First);
+    }
+
+    #[test]
+    fn reuse_after_the_successor_was_used_or_after_the_window_is_a_replay() {
+        let store = crate::store::SledStore::temporary().expect("store");
+        let t0 = now_ms();
+        let (r1, _) = fresh(&store);
+        let r2 = present(&store, &r1, t0).1.expect("r2");
+        assert_eq!(present(&store, &r2, t0 + 1_000).0, RefreshUse::First);
+        let (replay, _) = present(&store, &r1, t0 + 2_000);
+        assert!(
+            matches!(&replay, RefreshUse::Replay(why) if why.contains("successor has been used")),
+            "{replay:?}"
+        );
+        // Another chain: the window passes with the successor unused.
+        let (s1, _) = fresh(&store);
+        let s2 = present(&store, &s1, t0).1.expect("s2");
+        let (late, _) = present(&store, &s1, t0 + 60_001);
+        assert!(
+            matches!(&late, RefreshUse::Replay(why) if why.contains("within 60 s")),
+            "{late:?}"
+        );
+        assert!(
+            lookup_refresh(&store, &s2).expect("get").is_some(),
+            "a refused replay leaves the successor working"
+        );
+        // No window configured: no second use at all.
+        let (u1, _) = fresh(&store);
+        let g = lookup_refresh(&store, &u1).expect("get").expect("grant");
+        let mut batch = WriteBatch::new();
+        rotate_refresh(&mut batch, &u1, &g, &RefreshUse::First, t0);
+        store.apply(batch).expect("apply");
+        let g = lookup_refresh(&store, &u1).expect("get").expect("grant");
+        assert!(matches!(
+            refresh_use(&store, &g, t0 + 1, 0).expect("decide"),
+            RefreshUse::Replay(_)
+        ));
     }
 }

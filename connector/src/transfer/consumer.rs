@@ -449,8 +449,9 @@ impl Transfers {
                     status: 401,
                     code: Some(code),
                     ..
-                }) if code == "token_expired" && attempt < max && self.renewable(id) => {
-                    // The token expired (e.g. a resume after its lifetime): renew, resume.
+                }) if attempt < max && self.renews_on(id, &code) => {
+                    // The token expired (e.g. a resume after its lifetime), or a renewal's
+                    // answer was lost: renew, resume.
                     if let Err(e) = self.renew_pull(id).await {
                         let reason = format!("the access token expired and {e}");
                         let _ = self

@@ -2,9 +2,18 @@
 //! provider's decision and rotation, and the consumer's renewal when a request of its
 //! download is refused because the token expired (then it resumes with Range).
 //!
-//! A consumer that stops between the provider's answer and storing the new tokens has lost
-//! its refresh token (it was used up); its download then ends with the provider's
-//! `invalid_refresh_token` reason and a new transfer is needed.
+//! Refresh tokens rotate: each renewal uses up the presented one and issues its successor.
+//! A consumer that stops between the provider's answer and storing the new tokens (a crash)
+//! still holds the used refresh token and the access token the renewal revoked. As OAuth
+//! servers do, the provider accepts that used refresh token once more from the same consumer
+//! (caller DID checked like any renewal) while its successor has not been used and within
+//! `dataplane.refresh_grace_secs` (default 60 s) of its use: it revokes the unused successor
+//! and the access token issued with it and answers a fresh pair (audited as a renewal after
+//! a lost answer). Any other reuse — after the successor was used, after the window, or a
+//! third time — is refused as `refresh_token_replayed` and audited as a refused access. The
+//! consumer renews when its download is refused with `token_expired`, or with
+//! `invalid_token` while its stored access token has expired by its own clock (the token a
+//! lost renewal revoked); then it resumes with Range.
 
 use axum::http::StatusCode;
 use serde_json::json;
@@ -76,7 +85,7 @@ impl Transfers {
                 Refusal::new(
                     StatusCode::UNAUTHORIZED,
                     "invalid_refresh_token",
-                    "the refresh token is unknown or was already used (each refresh token works once)",
+                    "the refresh token is unknown or no longer valid (it was replaced, or the transfer ended)",
                 )
             })?;
         if grant.transfer_id != t.id {
@@ -111,8 +120,20 @@ impl Transfers {
                 reasons: d.reasons(),
             });
         }
+        let now = crate::process::now_ms();
+        let grace_ms = (self.settings.dataplane.refresh_grace_secs as i64) * 1000;
+        let allowed =
+            token::refresh_use(self.store.as_ref(), &grant, now, grace_ms).map_err(internal)?;
+        if let token::RefreshUse::Replay(why) = &allowed {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "refresh_token_replayed",
+                format!("{why} (each refresh token works once; a replay is refused)"),
+            ));
+        }
         let mut batch = WriteBatch::new();
-        token::consume_refresh(&mut batch, refresh_token);
+        // The access tokens of the transfer: the old one, and after a lost answer the one
+        // issued with the unused successor.
         token::revoke_access(self.store.as_ref(), &mut batch, &t.id).map_err(internal)?;
         let (access_token, expires_ms) = token::issue(
             &mut batch,
@@ -121,13 +142,19 @@ impl Transfers {
             &t.counterparty.id,
             self.settings.dataplane.token_lifetime_secs,
         );
-        let refresh_token = token::issue_refresh(&mut batch, &t.id, &t.agreement_id, caller_id);
+        let refresh_token = token::rotate_refresh(&mut batch, refresh_token, &grant, &allowed, now);
+        let lost_answer = allowed == token::RefreshUse::Grace;
         self.record(
             &mut batch,
             &t,
             AuditKind::Transfer,
-            "Zugangstoken erneuert".into(),
-            json!({"event": "token_renewed", "token_expires_ms": expires_ms}),
+            if lost_answer {
+                "Zugangstoken erneut erneuert (Antwort beim Verbraucher verloren; unbenutzter Nachfolger widerrufen)".into()
+            } else {
+                "Zugangstoken erneuert".into()
+            },
+            json!({"event": "token_renewed", "token_expires_ms": expires_ms,
+                   "lost_answer": lost_answer}),
         );
         self.commit(batch, &t).map_err(internal)?;
         tracing::info!(transfer = %t.id, consumer = %caller_id, "access token renewed");
@@ -138,11 +165,22 @@ impl Transfers {
         })
     }
 
-    /// Consumer: whether the pull transfer `id` can renew its access token (the provider
-    /// sent a refresh endpoint and token).
-    pub(super) fn renewable(&self, id: &str) -> bool {
-        matches!(self.get(id), Ok(Some(t)) if t.pull.as_ref().is_some_and(|p|
-            p.refresh_endpoint.is_some() && p.refresh_token.is_some()))
+    /// Consumer: whether the pull transfer `id`, its download refused with `code`, renews
+    /// its access token: the provider sent a refresh endpoint and token, and the token
+    /// expired (`token_expired`), or the provider no longer knows it (`invalid_token`) while
+    /// it has expired by this connector's clock — the token a renewal whose answer was lost
+    /// replaced.
+    pub(super) fn renews_on(&self, id: &str, code: &str) -> bool {
+        let Ok(Some(t)) = self.get(id) else {
+            return false;
+        };
+        let Some(p) = t.pull.as_ref() else {
+            return false;
+        };
+        let expired_here = p.expires_ms.is_some_and(|e| e <= crate::process::now_ms());
+        p.refresh_endpoint.is_some()
+            && p.refresh_token.is_some()
+            && (code == "token_expired" || (code == "invalid_token" && expired_here))
     }
 
     /// Consumer: renews the access token of the pull transfer `id` at the provider and keeps
