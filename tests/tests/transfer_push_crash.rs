@@ -12,6 +12,9 @@
 //!   discards the part and answers 416, and the provider sends the big file whole instead of
 //!   giving up.
 //!
+//! - the provider killed instead: restarted, it continues the push from its record (the
+//!   receiver is asked with `HEAD`; the big file continues where it broke off).
+//!
 //! Each time every file arrives byte-identical (SHA-256), both sides end COMPLETED, and the
 //! consumer's audit log verifies after the kill.
 
@@ -165,9 +168,10 @@ async fn completed_and_verified(p: &Pair, id: &str, files: &[(String, Vec<u8>)])
 }
 
 /// The one complete attempt among `ends`: (bytes sent in it, bytes the receiver kept).
-fn last_attempt(ends: &[Value], total: u64) -> (u64, u64) {
+/// `cut_logged`: the cut attempt's end is logged (the provider lived through it).
+fn last_attempt(ends: &[Value], total: u64, cut_logged: bool) -> (u64, u64) {
     assert!(
-        ends.iter().any(|e| e["details"]["complete"] == false),
+        !cut_logged || ends.iter().any(|e| e["details"]["complete"] == false),
         "an attempt was cut by the kill: {ends:?}"
     );
     let done: Vec<&Value> = ends
@@ -193,7 +197,7 @@ async fn transfer_push_of_a_folder_continues_after_the_consumer_is_killed_mid_fi
     tokio::time::sleep(Duration::from_millis(300)).await;
     p.consumer.spawn().await;
     let ends = completed_and_verified(&p, &id, &files).await;
-    let (_, kept) = last_attempt(&ends, total);
+    let (_, kept) = last_attempt(&ends, total, true);
     let small = files[0].1.len() as u64;
     assert!(
         kept > small + (1 << 20) && kept < small + BIG as u64,
@@ -222,7 +226,7 @@ async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_i
     }
     p.consumer.spawn().await;
     let ends = completed_and_verified(&p, &id, &files).await;
-    let (sent, kept) = last_attempt(&ends, total);
+    let (sent, kept) = last_attempt(&ends, total, true);
     let small = files[0].1.len() as u64;
     assert_eq!(
         kept, small,
@@ -235,4 +239,24 @@ async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_i
             .is_some_and(|m| m.contains("416"))),
         "the torn continuation was refused as such (416): {ends:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_folder_continues_after_the_provider_is_killed_mid_file() {
+    let (mut p, files) = pair("transfer_push_kill_provider").await;
+    let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+    let id = start_push(&p).await;
+    arriving(&p, &id, 4 << 20).await;
+    p.provider.kill9();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    p.provider.spawn().await;
+    let ends = completed_and_verified(&p, &id, &files).await;
+    let (_, kept) = last_attempt(&ends, total, false);
+    let small = files[0].1.len() as u64;
+    assert!(
+        kept > small + (1 << 20) && kept < small + BIG as u64,
+        "after its restart the provider continued the big file (kept {kept})"
+    );
+    let (ok, out, err) = p.provider.cli(&["audit", "verify"]);
+    assert!(ok, "the provider's audit log survived kill -9: {out}{err}");
 }
