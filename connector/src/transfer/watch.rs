@@ -97,6 +97,8 @@ impl Transfers {
         match self.list() {
             Ok(all) => {
                 for t in all {
+                    // A folder pull that ended just before a stop keeps nothing.
+                    self.discard_unfinished_pull(&t);
                     if t.role == Role::Provider && t.preparing {
                         let this = self.clone();
                         let id = t.id.clone();
