@@ -623,4 +623,27 @@ mod tests {
         assert!(!is_manifest(Some("application/json")));
         assert!(!is_manifest(None));
     }
+
+    #[test]
+    fn a_failed_continuation_is_asked_again_but_wrong_whole_data_is_refused() {
+        let wrong = || ReceiveError::DigestMismatch {
+            announced: "a".into(),
+            received: "b".into(),
+        };
+        match kept_part_refused("b.bin", 4096, wrong()) {
+            PushRefusal::Range(m) => assert!(
+                m.contains("\"b.bin\"") && m.contains("4096 bytes kept") && m.contains("whole"),
+                "{m}"
+            ),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            kept_part_refused("b.bin", 0, wrong()),
+            PushRefusal::Body(wrong())
+        );
+        assert_eq!(
+            kept_part_refused("b.bin", 4096, ReceiveError::BrokenOff(5000)),
+            PushRefusal::Body(ReceiveError::BrokenOff(5000))
+        );
+    }
 }
