@@ -46,30 +46,25 @@ impl Transfers {
             .join(hex::encode(sha2::Sha256::digest(rel.as_bytes())))
     }
 
+    fn pull_folder_paths(&self, t: &Transfer) -> FolderPaths {
+        FolderPaths {
+            staging: self.pull_staging_path(t),
+            parts: self.pull_parts_path(t),
+            root: self.pull_root(),
+            target: self.received_path(t),
+        }
+    }
+
     /// Creates the staging and parts folders of a folder pull. A transfer folder that is in
     /// place although the transfer has not recorded its data (a crash between the rename
     /// and the record) is moved back into staging, where its files are checked again.
     pub(super) async fn prepare_pull_staging(&self, t: &Transfer) -> Result<(), PullError> {
-        let (staging, parts, target) = (
-            self.pull_staging_path(t),
-            self.pull_parts_path(t),
-            self.received_path(t),
-        );
+        let paths = self.pull_folder_paths(t);
         let unrecorded = t.progress.done_ms.is_none();
-        tokio::task::spawn_blocking(move || -> Result<(), PullError> {
-            let io = |p: &Path, e: std::io::Error| PullError::Io(format!("{}: {e}", p.display()));
-            if unrecorded && !staging.exists() && target.is_dir() {
-                if let Some(parent) = staging.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
-                }
-                std::fs::rename(&target, &staging).map_err(|e| io(&target, e))?;
-            }
-            std::fs::create_dir_all(&staging).map_err(|e| io(&staging, e))?;
-            std::fs::create_dir_all(&parts).map_err(|e| io(&parts, e))?;
-            Ok(())
-        })
-        .await
-        .map_err(|e| PullError::Io(e.to_string()))?
+        tokio::task::spawn_blocking(move || paths.prepare(unrecorded))
+            .await
+            .map_err(|e| PullError::Io(e.to_string()))?
+            .map_err(PullError::Io)
     }
 
     /// Moves a verified download from the parts folder to its place in staging.
@@ -91,40 +86,10 @@ impl Transfers {
         t: &Transfer,
         rels: Vec<String>,
     ) -> Result<(), String> {
-        let (staging, parts, root, target) = (
-            self.pull_staging_path(t),
-            self.pull_parts_path(t),
-            self.pull_root(),
-            self.received_path(t),
-        );
-        tokio::task::spawn_blocking(move || -> Result<(), String> {
-            let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
-            std::fs::create_dir_all(&staging).map_err(|e| err(&staging, e))?;
-            let listed: HashSet<PathBuf> = rels
-                .iter()
-                .map(|r| r.split('/').fold(staging.clone(), |p, s| p.join(s)))
-                .collect();
-            remove_unlisted(&staging, &listed).map_err(|e| err(&staging, e))?;
-            if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
-            }
-            if target.exists() {
-                // A leftover of a rename whose record was not written, when staging was
-                // filled again meanwhile: the staged files are the verified ones.
-                std::fs::remove_dir_all(&target).map_err(|e| err(&target, e))?;
-            }
-            std::fs::rename(&staging, &target).map_err(|e| err(&staging, e))?;
-            if let Some(parent) = target.parent() {
-                std::fs::File::open(parent)
-                    .and_then(|d| d.sync_all())
-                    .map_err(|e| err(parent, e))?;
-            }
-            let _ = std::fs::remove_dir_all(&parts);
-            let _ = std::fs::remove_dir(&root);
-            Ok(())
-        })
-        .await
-        .map_err(|e| e.to_string())?
+        let paths = self.pull_folder_paths(t);
+        tokio::task::spawn_blocking(move || paths.place(&rels))
+            .await
+            .map_err(|e| e.to_string())?
     }
 
     /// Consumer: removes what an unfinished folder pull left (staging and partial files)
@@ -163,6 +128,62 @@ impl Transfers {
             }
             Err(_) => remove(),
         }
+    }
+}
+
+/// The folders of one folder pull.
+struct FolderPaths {
+    /// Verified files, waiting for the last.
+    staging: PathBuf,
+    /// Partial downloads.
+    parts: PathBuf,
+    /// `<received_dir>/.pull` (removed when empty).
+    root: PathBuf,
+    /// The transfer's folder in the received-data folder.
+    target: PathBuf,
+}
+
+impl FolderPaths {
+    /// See [`Transfers::prepare_pull_staging`] (blocking).
+    fn prepare(&self, unrecorded: bool) -> Result<(), String> {
+        let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+        if unrecorded && !self.staging.exists() && self.target.is_dir() {
+            if let Some(parent) = self.staging.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+            }
+            std::fs::rename(&self.target, &self.staging).map_err(|e| err(&self.target, e))?;
+        }
+        std::fs::create_dir_all(&self.staging).map_err(|e| err(&self.staging, e))?;
+        std::fs::create_dir_all(&self.parts).map_err(|e| err(&self.parts, e))
+    }
+
+    /// See [`Transfers::place_pulled_folder`] (blocking).
+    fn place(&self, rels: &[String]) -> Result<(), String> {
+        let err = |p: &Path, e: std::io::Error| format!("{}: {e}", p.display());
+        let (staging, target) = (&self.staging, &self.target);
+        std::fs::create_dir_all(staging).map_err(|e| err(staging, e))?;
+        let listed: HashSet<PathBuf> = rels
+            .iter()
+            .map(|r| r.split('/').fold(staging.clone(), |p, s| p.join(s)))
+            .collect();
+        remove_unlisted(staging, &listed).map_err(|e| err(staging, e))?;
+        if let Some(parent) = target.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| err(parent, e))?;
+        }
+        if target.exists() {
+            // A leftover of a rename whose record was not written, when staging was filled
+            // again meanwhile: the staged files are the verified ones.
+            std::fs::remove_dir_all(target).map_err(|e| err(target, e))?;
+        }
+        std::fs::rename(staging, target).map_err(|e| err(staging, e))?;
+        if let Some(parent) = target.parent() {
+            std::fs::File::open(parent)
+                .and_then(|d| d.sync_all())
+                .map_err(|e| err(parent, e))?;
+        }
+        let _ = std::fs::remove_dir_all(&self.parts);
+        let _ = std::fs::remove_dir(&self.root);
+        Ok(())
     }
 }
 
@@ -209,5 +230,62 @@ mod tests {
         assert!(!dir.join("alt").exists(), "an unlisted folder goes");
         assert!(!dir.join("2024/leer").exists(), "an empty folder goes");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    fn paths(name: &str) -> FolderPaths {
+        let base = std::env::temp_dir().join(format!("pull-folder-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&base);
+        FolderPaths {
+            staging: base.join("received/.pull/t1"),
+            parts: base.join("received/.pull/t1.parts"),
+            root: base.join("received/.pull"),
+            target: base.join("received/ag/t1"),
+        }
+    }
+
+    #[test]
+    fn the_folder_appears_in_one_rename_with_only_the_listed_files() {
+        let p = paths("place");
+        p.prepare(true).expect("prepare");
+        assert!(p.staging.is_dir() && p.parts.is_dir() && !p.target.exists());
+        std::fs::create_dir_all(p.staging.join("2024")).expect("dir");
+        std::fs::write(p.staging.join("2024/januar.csv"), b"j").expect("file");
+        std::fs::write(p.staging.join("fremd.txt"), b"x").expect("file");
+        std::fs::write(p.parts.join("abc.part"), b"partial").expect("file");
+        p.place(&["2024/januar.csv".into()]).expect("place");
+        assert_eq!(
+            std::fs::read(p.target.join("2024/januar.csv")).expect("placed"),
+            b"j"
+        );
+        assert!(
+            !p.target.join("fremd.txt").exists(),
+            "unlisted files stay out"
+        );
+        assert!(!p.root.exists(), "staging and parts are gone");
+        let _ = std::fs::remove_dir_all(p.root.parent().and_then(Path::parent).expect("base"));
+    }
+
+    #[test]
+    fn a_folder_placed_but_not_recorded_is_moved_back_and_placed_again() {
+        let p = paths("crash");
+        p.prepare(true).expect("prepare");
+        std::fs::write(p.staging.join("a.csv"), b"a").expect("file");
+        p.place(&["a.csv".into()]).expect("place");
+        // The record was not written (a crash): the next attempt starts from the placed files.
+        p.prepare(true).expect("prepare again");
+        assert!(
+            !p.target.exists(),
+            "moved back: the folder is not shown as complete"
+        );
+        assert_eq!(
+            std::fs::read(p.staging.join("a.csv")).expect("staged"),
+            b"a"
+        );
+        p.place(&["a.csv".into()]).expect("place again");
+        assert_eq!(std::fs::read(p.target.join("a.csv")).expect("placed"), b"a");
+        // Recorded: a placed folder is left where it is.
+        p.prepare(false).expect("prepare recorded");
+        assert!(p.target.join("a.csv").exists());
+        let _ = std::fs::remove_dir_all(p.root.parent().and_then(Path::parent).expect("base"));
     }
 }
