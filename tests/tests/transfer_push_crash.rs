@@ -12,6 +12,9 @@
 //!   discards the part and answers 416, and the provider sends the big file whole instead of
 //!   giving up.
 //!
+//! - written but not verified: the partial file holds the whole file (killed between the
+//!   last write and the rename); the receiver reports `Upload-Offset: 0` for it and the file
+//!   is sent whole (a continuation from its end would be no valid `Content-Range`);
 //! - the provider killed instead: restarted, it continues the push from its record (the
 //!   receiver is asked with `HEAD`; the big file continues where it broke off).
 //!
@@ -239,6 +242,26 @@ async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_i
             .is_some_and(|m| m.contains("416"))),
         "the torn continuation was refused as such (416): {ends:?}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_it_was_written_but_not_verified() {
+    let (mut p, files) = pair("transfer_push_written_unverified").await;
+    let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
+    let id = start_push(&p).await;
+    let part = arriving(&p, &id, 4 << 20).await;
+    p.consumer.kill9();
+    // Killed after the last byte was written, before the file was verified and renamed.
+    std::fs::write(&part, &files[1].1).expect("whole part");
+    p.consumer.spawn().await;
+    let ends = completed_and_verified(&p, &id, &files).await;
+    let (sent, kept) = last_attempt(&ends, total, true);
+    let small = files[0].1.len() as u64;
+    assert_eq!(
+        kept, small,
+        "a partial file of the full size is not continued (nothing left to send would verify it): the big file was sent whole"
+    );
+    assert_eq!(sent, total - small);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
