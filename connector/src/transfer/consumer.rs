@@ -563,7 +563,9 @@ impl Transfers {
             // kept when size and digest still match.
             let mut kept = None;
             for candidate in staged.iter().chain(std::iter::once(&download)) {
-                if let Some(sha) = already_verified(candidate, expected.as_ref()).await? {
+                if let Some(sha) =
+                    super::pull_folder::already_verified(candidate, expected.as_ref()).await?
+                {
                     kept = Some((candidate.clone(), sha));
                     break;
                 }
@@ -632,36 +634,6 @@ impl Transfers {
             });
         }
         Ok(out)
-    }
-
-    /// Reads a folder's manifest (paths, sizes, digests; at most 4 MiB).
-    async fn manifest(&self, pull: &PullAddress, caller: &str) -> Result<Vec<FileInfo>, PullError> {
-        let r = self
-            .data_client
-            .get(&pull.endpoint)
-            .bearer_auth(&pull.token)
-            .header(crate::dataplane::CALLER_HEADER, caller)
-            .send()
-            .await
-            .map_err(|e| PullError::Network(e.to_string()))?;
-        let status = r.status().as_u16();
-        if r.content_length().is_some_and(|n| n > 4 << 20) {
-            return Err(PullError::Protocol("the manifest exceeds 4 MiB".into()));
-        }
-        let body = r
-            .bytes()
-            .await
-            .map_err(|e| PullError::Network(e.to_string()))?;
-        if status != 200 {
-            return Err(PullError::refused(status, &String::from_utf8_lossy(&body)));
-        }
-        #[derive(serde::Deserialize)]
-        struct Manifest {
-            files: Vec<FileInfo>,
-        }
-        let m: Manifest = serde_json::from_slice(&body)
-            .map_err(|e| PullError::Protocol(format!("the manifest is not valid: {e}")))?;
-        Ok(m.files)
     }
 
     async fn received(
@@ -757,27 +729,6 @@ struct PlannedFile {
     /// Where it is once the transfer's data is in place.
     stored_at: std::path::PathBuf,
     expected: Option<FileInfo>,
-}
-
-/// The SHA-256 of `path` when it is a complete earlier download of `expected` (size and
-/// digest match); `None` when it is missing or differs.
-async fn already_verified(
-    path: &std::path::Path,
-    expected: Option<&FileInfo>,
-) -> Result<Option<String>, PullError> {
-    let Some((size, Some(want))) = expected.map(|f| (f.size, f.sha256.clone())) else {
-        return Ok(None);
-    };
-    match tokio::fs::metadata(path).await {
-        Ok(meta) if meta.is_file() && meta.len() == size => {}
-        _ => return Ok(None),
-    }
-    let check = path.to_path_buf();
-    let got = tokio::task::spawn_blocking(move || crate::dataplane::digest::hash_file(&check))
-        .await
-        .map_err(|e| PullError::Io(e.to_string()))?
-        .map_err(|e| PullError::Io(format!("{}: {e}", path.display())))?;
-    Ok((got.1 == want).then_some(want))
 }
 
 /// Percent-encodes one path segment (RFC 3986 unreserved characters stay).

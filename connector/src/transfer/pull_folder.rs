@@ -12,14 +12,16 @@
 //! it from then on. A transfer that ends without its data (terminated, or completed by the
 //! provider first) has its staging and partial files removed
 //! ([`Transfers::discard_unfinished_pull`]). A single file is not staged: it appears by the
-//! download's own rename of its `.part` file.
+//! download's own rename of its `.part` file. Here too: reading the folder's manifest, and
+//! recognising a file verified in an earlier attempt (`already_verified`, also for a single
+//! file).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
-use super::record::Transfer;
+use super::record::{FileInfo, PullAddress, Transfer};
 use super::service::Transfers;
 use crate::dataplane::{PullError, file_name_for};
 use crate::process::Role;
@@ -44,6 +46,40 @@ impl Transfers {
     pub(super) fn pull_part_for(&self, t: &Transfer, rel: &str) -> PathBuf {
         self.pull_parts_path(t)
             .join(hex::encode(sha2::Sha256::digest(rel.as_bytes())))
+    }
+
+    /// Reads a folder's manifest (paths, sizes, digests; at most 4 MiB).
+    pub(super) async fn manifest(
+        &self,
+        pull: &PullAddress,
+        caller: &str,
+    ) -> Result<Vec<FileInfo>, PullError> {
+        let r = self
+            .data_client
+            .get(&pull.endpoint)
+            .bearer_auth(&pull.token)
+            .header(crate::dataplane::CALLER_HEADER, caller)
+            .send()
+            .await
+            .map_err(|e| PullError::Network(e.to_string()))?;
+        let status = r.status().as_u16();
+        if r.content_length().is_some_and(|n| n > 4 << 20) {
+            return Err(PullError::Protocol("the manifest exceeds 4 MiB".into()));
+        }
+        let body = r
+            .bytes()
+            .await
+            .map_err(|e| PullError::Network(e.to_string()))?;
+        if status != 200 {
+            return Err(PullError::refused(status, &String::from_utf8_lossy(&body)));
+        }
+        #[derive(serde::Deserialize)]
+        struct Manifest {
+            files: Vec<FileInfo>,
+        }
+        let m: Manifest = serde_json::from_slice(&body)
+            .map_err(|e| PullError::Protocol(format!("the manifest is not valid: {e}")))?;
+        Ok(m.files)
     }
 
     fn pull_folder_paths(&self, t: &Transfer) -> FolderPaths {
@@ -129,6 +165,27 @@ impl Transfers {
             Err(_) => remove(),
         }
     }
+}
+
+/// The SHA-256 of `path` when it is a complete earlier download of `expected` (size and
+/// digest match); `None` when it is missing or differs.
+pub(super) async fn already_verified(
+    path: &std::path::Path,
+    expected: Option<&FileInfo>,
+) -> Result<Option<String>, PullError> {
+    let Some((size, Some(want))) = expected.map(|f| (f.size, f.sha256.clone())) else {
+        return Ok(None);
+    };
+    match tokio::fs::metadata(path).await {
+        Ok(meta) if meta.is_file() && meta.len() == size => {}
+        _ => return Ok(None),
+    }
+    let check = path.to_path_buf();
+    let got = tokio::task::spawn_blocking(move || crate::dataplane::digest::hash_file(&check))
+        .await
+        .map_err(|e| PullError::Io(e.to_string()))?
+        .map_err(|e| PullError::Io(format!("{}: {e}", path.display())))?;
+    Ok((got.1 == want).then_some(want))
 }
 
 /// The folders of one folder pull.
