@@ -12,8 +12,8 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use support::{Pair, StatusListServer, wait_transfer};
-use tests::harness::{Member, TestEnv};
+use support::{Pair, wait_transfer};
+use tests::harness::{Member, StatusListServer, TestEnv};
 
 const PROVIDER_INDEX: u64 = 11;
 const CONSUMER_INDEX: u64 = 12;

@@ -17,9 +17,9 @@ use std::time::{Duration, Instant};
 
 use axum::routing::get;
 use serde_json::{Value, json};
-use support::{Pair, StatusListServer, data_of, urlencode, wait_transfer};
+use support::{Pair, data_of, urlencode, wait_transfer};
 use tests::harness::ports::free_port;
-use tests::harness::{Member, TestEnv};
+use tests::harness::{Member, StatusListServer, TestEnv};
 
 const PROVIDER_INDEX: u64 = 21;
 const CONSUMER_INDEX: u64 = 22;

@@ -517,7 +517,7 @@ impl Transfers {
                     pull.endpoint.trim_end_matches('/'),
                     parts
                         .iter()
-                        .map(|p| encode_segment(p))
+                        .map(|p| crate::client::path_segment(p))
                         .collect::<Vec<_>>()
                         .join("/")
                 );
@@ -729,19 +729,6 @@ struct PlannedFile {
     /// Where it is once the transfer's data is in place.
     stored_at: std::path::PathBuf,
     expected: Option<FileInfo>,
-}
-
-/// Percent-encodes one path segment (RFC 3986 unreserved characters stay).
-fn encode_segment(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
 }
 
 fn property<'a>(address: &'a DataAddress, name: &str) -> Option<&'a str> {

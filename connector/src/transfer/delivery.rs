@@ -56,8 +56,7 @@ impl DeliveryHandler for Transfers {
                 }
                 return self.commit(batch, &t);
             }
-            if entry.message_type == "TransferCompletionMessage"
-                && self.awaits_push_completion(&t)
+            if entry.message_type == "TransferCompletionMessage" && self.awaits_push_completion(&t)
             {
                 // Push: COMPLETED once the consumer accepted (transfer::push::completion).
                 self.push_completion_accepted(&mut batch, &mut t)?;

@@ -398,82 +398,9 @@ pub(crate) fn set_dataplane(c: &TestConnector, key: &str, value: toml::Value) {
     set_config(c, "dataplane", key, value);
 }
 
-/// Sets `[table] key = value` in a stopped connector's configuration.
+/// Sets `[table] key = value` in the (stopped) connector's `connector.toml`.
 pub(crate) fn set_config(c: &TestConnector, table: &str, key: &str, value: toml::Value) {
-    let path = c.dir.join("connector.toml");
-    let text = std::fs::read_to_string(&path).expect("config");
-    let mut doc: toml::Table = text.parse().expect("TOML");
-    doc.entry(table)
-        .or_insert_with(|| toml::Value::Table(toml::Table::new()))
-        .as_table_mut()
-        .unwrap_or_else(|| panic!("[{table}] is a table"))
-        .insert(key.into(), value);
-    std::fs::write(&path, toml::to_string(&doc).expect("TOML")).expect("write config");
-}
-
-/// The federation authority's revocation list (a status list JWT signed by the test
-/// authority), served over HTTPS by the test; [`StatusListServer::publish`] changes it.
-pub(crate) struct StatusListServer {
-    /// Where it is served.
-    pub(crate) url: String,
-    current: std::sync::Arc<std::sync::Mutex<String>>,
-    authority: vocab::jose::SigningKey,
-}
-
-impl StatusListServer {
-    /// Serves an empty list (nobody revoked).
-    pub(crate) async fn start(env: &TestEnv) -> Self {
-        use axum::routing::get;
-        let port = tests::harness::ports::free_port();
-        let url = format!("https://localhost:{port}/status-list");
-        let current = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
-        let server = Self {
-            url,
-            current: current.clone(),
-            authority: env.authority.key.clone(),
-        };
-        server.publish(&[]);
-        let app = axum::Router::new().route(
-            "/status-list",
-            get(move || {
-                let jwt = current.lock().expect("lock").clone();
-                async move { ([("content-type", "application/vc+jwt")], jwt) }
-            }),
-        );
-        env.serve_https("status-list", port, app).await;
-        server
-    }
-
-    /// Publishes a new list in which exactly `revoked` are revoked.
-    pub(crate) fn publish(&self, revoked: &[u64]) {
-        use contracts::membership::{StatusList, Validity};
-        let mut list = StatusList::new(self.url.clone(), StatusList::MIN_ENTRIES);
-        for i in revoked {
-            list.revoke(*i).expect("revoke");
-        }
-        let now = chrono::Utc::now().timestamp();
-        let jwt = list
-            .issue(
-                &self.authority,
-                Validity {
-                    not_before: now - 60,
-                    not_after: now + 3600,
-                },
-            )
-            .expect("issue list");
-        *self.current.lock().expect("lock") = jwt;
-    }
-
-    /// Gives the stopped connector `c` a credential whose revocation bit is `index` in this
-    /// list, and lets it poll the list every second.
-    pub(crate) fn enrol(&self, env: &TestEnv, c: &TestConnector, member: &Member, index: u64) {
-        let vc =
-            env.authority
-                .credential_indexed(&c.did, &c.public_key(), member, &self.url, index);
-        std::fs::write(c.dir.join("membership.jwt"), vc).expect("credential");
-        set_config(c, "trust", "status_list_url", self.url.clone().into());
-        set_config(c, "trust", "status_list_refresh_secs", 1.into());
-    }
+    c.set_config(table, key, value);
 }
 
 impl Pair {
