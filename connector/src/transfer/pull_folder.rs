@@ -146,24 +146,12 @@ impl Transfers {
         if !staging.exists() && !parts.exists() {
             return;
         }
-        let id = t.id.clone();
-        let remove = move || {
-            for dir in [&staging, &parts] {
-                if let Err(e) = std::fs::remove_dir_all(dir)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
-                        "cannot remove an unfinished folder pull");
-                }
-            }
-            let _ = std::fs::remove_dir(&root);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => {
-                h.spawn_blocking(remove);
-            }
-            Err(_) => remove(),
-        }
+        super::push::remove_unfinished(
+            t.id.clone(),
+            [staging, parts],
+            root,
+            "an unfinished folder pull",
+        );
     }
 }
 

@@ -74,6 +74,8 @@ mod receivers;
 mod receiving;
 mod staging;
 
+pub(crate) use staging::remove_unfinished;
+
 use serde_json::json;
 
 use super::format::HTTP_ENDPOINT_TYPE;

@@ -180,24 +180,7 @@ impl Transfers {
         if !staging.exists() && !parts.exists() {
             return;
         }
-        let id = t.id.clone();
-        let remove = move || {
-            for dir in [&staging, &parts] {
-                if let Err(e) = std::fs::remove_dir_all(dir)
-                    && e.kind() != std::io::ErrorKind::NotFound
-                {
-                    tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
-                        "cannot remove an unfinished push");
-                }
-            }
-            let _ = std::fs::remove_dir(&root);
-        };
-        match tokio::runtime::Handle::try_current() {
-            Ok(h) => {
-                h.spawn_blocking(remove);
-            }
-            Err(_) => remove(),
-        }
+        remove_unfinished(t.id.clone(), [staging, parts], root, "an unfinished push");
     }
 
     /// Consumer: why the provider's completion of a push to this connector's own receiving
@@ -236,4 +219,27 @@ pub(super) async fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<(
     let mut f = tokio::fs::File::create(path).await?;
     f.write_all(bytes).await?;
     f.sync_all().await
+}
+
+/// Removes the staging and partial-file folders `dirs` of an unfinished transfer `id` (push
+/// or folder pull: `what` names it in the warning), and their common `root` when it is empty
+/// then; on a blocking thread when called on the runtime.
+pub(crate) fn remove_unfinished(id: String, dirs: [PathBuf; 2], root: PathBuf, what: &'static str) {
+    let remove = move || {
+        for dir in &dirs {
+            if let Err(e) = std::fs::remove_dir_all(dir)
+                && e.kind() != std::io::ErrorKind::NotFound
+            {
+                tracing::warn!(transfer = %id, error = %e, dir = %dir.display(),
+                    "cannot remove {what}");
+            }
+        }
+        let _ = std::fs::remove_dir(&root);
+    };
+    match tokio::runtime::Handle::try_current() {
+        Ok(h) => {
+            h.spawn_blocking(remove);
+        }
+        Err(_) => remove(),
+    }
 }
