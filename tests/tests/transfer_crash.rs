@@ -9,7 +9,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Pair, sha256_hex, urlencode};
+use support::{Pair, urlencode};
 
 const SIZE: usize = 256 * 1024 * 1024;
 
@@ -34,22 +34,6 @@ async fn midway(p: &Pair, id: &str, min: u64) -> u64 {
     }
 }
 
-async fn completed_and_verified(p: &Pair, id: &str) {
-    let t = p
-        .wait_consumer(id, "COMPLETED with data", |t| {
-            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
-        })
-        .await;
-    assert_eq!(
-        t["received"][0]["sha256"],
-        sha256_hex(&p.data).as_str(),
-        "{t}"
-    );
-    let stored =
-        std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
-    assert!(stored == p.data, "the stored file is the provider's data");
-}
-
 /// The provider's logged accesses for the agreement, with their Range headers.
 async fn ranges(p: &Pair) -> Vec<Value> {
     p.audit(&p.provider)
@@ -68,7 +52,7 @@ async fn transfer_resumes_after_the_provider_is_killed_mid_stream() {
     p.provider.kill9();
     tokio::time::sleep(Duration::from_millis(300)).await;
     p.provider.spawn().await;
-    completed_and_verified(&p, &id).await;
+    p.completed_and_verified(&id).await;
     let r = ranges(&p).await;
     assert!(r.len() >= 2, "{r:?}");
     assert!(
@@ -91,7 +75,7 @@ async fn transfer_resumes_after_the_consumer_is_killed_mid_stream() {
     p.consumer.kill9();
     tokio::time::sleep(Duration::from_millis(300)).await;
     p.consumer.spawn().await;
-    completed_and_verified(&p, &id).await;
+    p.completed_and_verified(&id).await;
     let r = ranges(&p).await;
     assert!(
         r.iter()
@@ -141,7 +125,7 @@ async fn transfer_suspended_and_restarted_by_the_provider_resumes_with_a_new_tok
         )
         .await;
     assert_eq!(status, 200, "{t}");
-    completed_and_verified(&p, &id).await;
+    p.completed_and_verified(&id).await;
     assert!(before < SIZE as u64);
     let r = ranges(&p).await;
     assert!(

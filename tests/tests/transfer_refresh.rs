@@ -15,7 +15,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
-use support::{Pair, sha256_hex, urlencode, wait_transfer};
+use support::{Pair, urlencode, wait_transfer};
 use tests::harness::{Member, Peer, PeerAuth};
 
 /// `POST {endpoint}` with the refresh token and the caller token; status and JSON answer.
@@ -339,31 +339,10 @@ async fn transfer_refresh_lets_a_pull_resume_after_its_token_expired() {
     // ... and comes back after its access token (2 s) expired.
     tokio::time::sleep(Duration::from_secs(3)).await;
     p.consumer.spawn().await;
-    let t = p
-        .wait_consumer(&id, "COMPLETED with data", |t| {
-            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
-        })
-        .await;
-    assert_eq!(
-        t["received"][0]["sha256"],
-        sha256_hex(&p.data).as_str(),
-        "{t}"
-    );
-    let stored =
-        std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
-    assert!(stored == p.data, "the stored file is the provider's data");
+    p.completed_and_verified(&id).await;
 
     // The provider refused the expired token once, renewed it, then served the rest.
-    let pid = p.provider_transfer(&id).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, log) = p
-        .provider
-        .get(&format!("/api/v1/audit?process={}", urlencode(&pid)))
-        .await;
-    assert_eq!(status, 200, "{log}");
-    let log = log.as_array().cloned().unwrap_or_default();
+    let (pid, log) = p.provider_audit_of(&id).await;
     let refused_at = log
         .iter()
         .position(|e| {
@@ -428,30 +407,9 @@ async fn transfer_refresh_repairs_a_renewal_whose_answer_the_consumer_lost() {
         )
         .await;
     assert_eq!(status, 202, "{t}");
-    let t = p
-        .wait_consumer(&id, "COMPLETED with data", |t| {
-            t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
-        })
-        .await;
-    assert_eq!(
-        t["received"][0]["sha256"],
-        sha256_hex(&p.data).as_str(),
-        "{t}"
-    );
-    let stored =
-        std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
-    assert!(stored == p.data, "the stored file is the provider's data");
+    p.completed_and_verified(&id).await;
     // Provider: the revoked token refused, then the renewal after the lost answer, then data.
-    let pid = p.provider_transfer(&id).await["id"]
-        .as_str()
-        .expect("id")
-        .to_owned();
-    let (status, log) = p
-        .provider
-        .get(&format!("/api/v1/audit?process={}", urlencode(&pid)))
-        .await;
-    assert_eq!(status, 200, "{log}");
-    let log = log.as_array().cloned().unwrap_or_default();
+    let (_, log) = p.provider_audit_of(&id).await;
     let refused_at = log
         .iter()
         .position(|e| e["kind"] == "access_refused" && e["details"]["code"] == "invalid_token")

@@ -556,6 +556,42 @@ impl Pair {
         wait_transfer(&self.consumer, id, what, pred).await
     }
 
+    /// Waits until the consumer's transfer `id` is COMPLETED with its data, and checks the
+    /// stored file against the provider's data (digest and bytes).
+    pub(crate) async fn completed_and_verified(&self, id: &str) -> Value {
+        let t = self
+            .wait_consumer(id, "COMPLETED with data", |t| {
+                t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null()
+            })
+            .await;
+        assert_eq!(
+            t["received"][0]["sha256"],
+            sha256_hex(&self.data).as_str(),
+            "{t}"
+        );
+        let stored =
+            std::fs::read(t["received"][0]["stored_at"].as_str().expect("path")).expect("file");
+        assert!(
+            stored == self.data,
+            "the stored file is the provider's data"
+        );
+        t
+    }
+
+    /// The provider's id of the consumer's transfer `id` and its audit entries about it.
+    pub(crate) async fn provider_audit_of(&self, id: &str) -> (String, Vec<Value>) {
+        let pid = self.provider_transfer(id).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let (status, log) = self
+            .provider
+            .get(&format!("/api/v1/audit?process={}", urlencode(&pid)))
+            .await;
+        assert_eq!(status, 200, "{log}");
+        (pid, log.as_array().cloned().unwrap_or_default())
+    }
+
     /// The provider's transfer for the consumer's transfer `id`, once it exists.
     pub(crate) async fn provider_transfer(&self, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(20);
