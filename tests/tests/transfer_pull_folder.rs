@@ -2,7 +2,8 @@
 //! `kill -9` of the consumer in the middle) the transfer's folder in the received-data folder
 //! does not exist, the files wait verified in staging; the restarted consumer resumes with
 //! `Range` and the folder (960 MiB) appears complete, byte-identical, holding exactly the manifest's
-//! files; a transfer terminated mid-way leaves nothing, staging included.
+//! files; a transfer terminated mid-way leaves nothing, staging included (and a single
+//! file terminated mid-way leaves no partial file).
 
 #[path = "transfer_support/mod.rs"]
 mod support;
@@ -103,10 +104,23 @@ fn files_below(dir: &Path) -> Vec<PathBuf> {
 /// A pair whose asset is the folder and whose consumer keeps received data in
 /// `<test dir>/received` (returned).
 async fn folder_pair(test: &str) -> (Pair, PathBuf, PathBuf) {
+    source_pair(test, &folder_files(), None).await
+}
+
+/// A pair whose asset is the folder holding `files` (or, with `single`, that one file of
+/// it) and whose consumer keeps received data in `<test dir>/received` (returned).
+async fn source_pair(
+    test: &str,
+    files: &[(&str, u64, u8)],
+    single: Option<&str>,
+) -> (Pair, PathBuf, PathBuf) {
     let env = TestEnv::new(test);
-    let source = env.dir.join(format!("{test}-ordner"));
-    for (rel, len, tag) in folder_files() {
-        write_source(&source.join(rel), len, tag);
+    let mut source = env.dir.join(format!("{test}-ordner"));
+    for (rel, len, tag) in files {
+        write_source(&source.join(rel), *len, *tag);
+    }
+    if let Some(rel) = single {
+        source = source.join(rel);
     }
     let received = env.dir.join("received");
     let dir = received.display().to_string();
@@ -289,6 +303,65 @@ async fn pulled_folder_terminated_midway_leaves_nothing() {
         files_below(&received)
     );
     assert!(!target.exists());
+    let t = consumer_transfer(&p, &id).await;
+    assert!(t["received"].as_array().is_none_or(|a| a.is_empty()), "{t}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pulled_file_terminated_midway_leaves_no_partial_file() {
+    let (p, _, received) = source_pair(
+        "pull_file_terminate",
+        &[("messwerte.csv", 960 << 20, 4)],
+        Some("messwerte.csv"),
+    )
+    .await;
+    let id = p.transfer(false).await;
+    let dir = transfer_folder(&received, &p, &id);
+    // While it arrives, the transfer's folder holds only the partial file.
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let t = consumer_transfer(&p, &id).await;
+        assert!(
+            t["progress"]["done_ms"].is_null(),
+            "the file arrived before it could be interrupted: {t}"
+        );
+        let below = files_below(&dir);
+        assert!(
+            below.len() <= 1 && below.iter().all(|f| f.to_string_lossy().ends_with(".part")),
+            "only the partial file: {below:?}"
+        );
+        if t["progress"]["bytes"].as_u64().unwrap_or(0) >= 80 << 20 && below.len() == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no progress: {t}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let (status, t) = p
+        .consumer
+        .post(
+            &format!("/api/v1/transfers/{}/terminate", urlencode(&id)),
+            &json!({"reasons": ["Test: Abbruch"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{t}");
+    p.wait_consumer(&id, "TERMINATED", |t| t["state"] == "TERMINATED")
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while dir.exists() {
+        assert!(
+            Instant::now() < deadline,
+            "the partial file was not removed: {:?}",
+            files_below(&received)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A download that was still writing when the termination came must not bring it back.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        files_below(&received).is_empty(),
+        "nothing is left: {:?}",
+        files_below(&received)
+    );
     let t = consumer_transfer(&p, &id).await;
     assert!(t["received"].as_array().is_none_or(|a| a.is_empty()), "{t}");
 }

@@ -12,7 +12,8 @@
 //! it from then on. A transfer that ends without its data (terminated, or completed by the
 //! provider first) has its staging and partial files removed
 //! ([`Transfers::discard_unfinished_pull`]). A single file is not staged: it appears by the
-//! download's own rename of its `.part` file. Here too: reading the folder's manifest, and
+//! download's own rename of its `.part` file (a transfer that ends without it has that file
+//! removed too). Here too: reading the folder's manifest, and
 //! recognising a file verified in an earlier attempt (`already_verified`, also for a single
 //! file).
 
@@ -128,8 +129,9 @@ impl Transfers {
             .map_err(|e| e.to_string())?
     }
 
-    /// Consumer: removes what an unfinished folder pull left (staging and partial files)
-    /// once the transfer has ended without its data; nothing for other transfers.
+    /// Consumer: removes what an unfinished pull left once the transfer has ended without
+    /// its data: a folder's staging and partial files, a single file's `.part` file (and its
+    /// transfer's folder when that is left empty); nothing for other transfers.
     pub(crate) fn discard_unfinished_pull(&self, t: &Transfer) {
         if t.role != Role::Consumer
             || t.format.direction() != super::Direction::Pull
@@ -137,6 +139,22 @@ impl Transfers {
             || t.progress.done_ms.is_some()
         {
             return;
+        }
+        let dir = self.received_path(t);
+        let part = crate::dataplane::pull::part_path(&dir.join(file_name_for(&t.dataset_id)));
+        if part.exists() {
+            let id = t.id.clone();
+            let remove = move || {
+                if let Err(e) = std::fs::remove_file(&part)
+                    && e.kind() != std::io::ErrorKind::NotFound
+                {
+                    tracing::warn!(transfer = %id, error = %e, file = %part.display(),
+                        "cannot remove the partial file of an unfinished pull");
+                }
+                // Only when empty: a file that did arrive is the deletion duty's.
+                let _ = std::fs::remove_dir(&dir);
+            };
+            super::push::in_background(remove);
         }
         let (staging, parts, root) = (
             self.pull_staging_path(t),

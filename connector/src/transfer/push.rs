@@ -74,7 +74,7 @@ mod receivers;
 mod receiving;
 mod staging;
 
-pub(crate) use staging::remove_unfinished;
+pub(crate) use staging::{in_background, remove_unfinished};
 
 use serde_json::json;
 

@@ -236,10 +236,14 @@ pub(crate) fn remove_unfinished(id: String, dirs: [PathBuf; 2], root: PathBuf, w
         }
         let _ = std::fs::remove_dir(&root);
     };
+    in_background(remove);
+}
+
+/// Runs the blocking `f` on the runtime's blocking threads without waiting for it, or right
+/// away outside a runtime.
+pub(crate) fn in_background(f: impl FnOnce() + Send + 'static) {
     match tokio::runtime::Handle::try_current() {
-        Ok(h) => {
-            h.spawn_blocking(remove);
-        }
-        Err(_) => remove(),
+        Ok(h) => drop(h.spawn_blocking(f)),
+        Err(_) => f(),
     }
 }
