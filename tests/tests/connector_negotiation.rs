@@ -3,7 +3,7 @@
 //! with its German contract text. Also: refusals with reasons the consumer sees, manual
 //! approval, and who may see which offer.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use contracts::agreement::SignedAgreement;
 use serde_json::{Value, json};
@@ -86,6 +86,39 @@ async fn negotiate(
         .await;
     assert_eq!(status, 201, "start: {n}");
     n["id"].as_str().expect("id").to_owned()
+}
+
+/// Waits until `count` negotiations on `provider` wait for its operator; returns them.
+async fn wait_waiting(provider: &TestConnector, count: usize) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, list) = provider.get("/api/v1/negotiations?waiting=true").await;
+        if let Some(list) = list.as_array().filter(|l| l.len() == count) {
+            return list.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{count} negotiation(s) not waiting for approval after 30 s: {list}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Waits until the consumer's negotiation `id` has recorded the provider's answer (its
+/// `provider_pid`); returns it.
+async fn acknowledged(consumer: &TestConnector, id: &str) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, n) = consumer.get(&format!("/api/v1/negotiations/{id}")).await;
+        if n["provider_pid"].is_string() {
+            return n;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the consumer did not record the provider's answer in 30 s: {n}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }
 
 async fn provider_side(provider: &TestConnector, consumer_negotiation: &Value) -> Value {
@@ -299,28 +332,19 @@ async fn connector_manual_approval_waits_for_the_operator() {
     )
     .await;
     // Both wait on the provider; nothing is agreed without the operator.
-    let waiting = loop {
-        let (_, list) = provider.get("/api/v1/negotiations?waiting=true").await;
-        if list.as_array().map(Vec::len) == Some(2) {
-            break list;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let waiting = wait_waiting(&provider, 2).await;
     assert!(
         waiting
-            .as_array()
-            .expect("list")
             .iter()
             .all(|n| n["waiting"] == "approval" && n["state"] == "REQUESTED")
     );
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let (_, n) = consumer.get(&format!("/api/v1/negotiations/{first}")).await;
-    assert_eq!(n["state"], "REQUESTED");
-
-    let (_, c1) = consumer.get(&format!("/api/v1/negotiations/{first}")).await;
-    let (_, c2) = consumer
-        .get(&format!("/api/v1/negotiations/{second}"))
-        .await;
+    // The consumer learns the provider's process id from the provider's answer, which it
+    // records after the provider has recorded the request: wait for that, not for a while.
+    let c1 = acknowledged(&consumer, &first).await;
+    let c2 = acknowledged(&consumer, &second).await;
+    // Acknowledged and still waiting: the request is not agreed without the operator.
+    assert_eq!(c1["state"], "REQUESTED", "{c1}");
+    assert_eq!(c2["state"], "REQUESTED", "{c2}");
     let p1 = provider_side(&provider, &c1).await["id"]
         .as_str()
         .expect("id")
@@ -447,14 +471,8 @@ async fn connector_a_counter_offer_from_another_template_is_what_the_agreement_n
         "gwd:Verkehrsplanung",
     )
     .await;
-    let waiting = loop {
-        let (_, list) = provider.get("/api/v1/negotiations?waiting=true").await;
-        if let Some(n) = list.as_array().and_then(|l| l.first()) {
-            break n.clone();
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
-    let pid = waiting["id"].as_str().expect("id").to_owned();
+    let waiting = wait_waiting(&provider, 1).await;
+    let pid = waiting[0]["id"].as_str().expect("id").to_owned();
 
     // A provider's counter-offer without a template is refused, naming the field.
     let (status, e) = provider
@@ -481,12 +499,17 @@ async fn connector_a_counter_offer_from_another_template_is_what_the_agreement_n
     assert!(ok, "{out}{err}");
 
     // The consumer sees the counter-offer's text (its hash checked on arrival) and decides.
+    let deadline = Instant::now() + Duration::from_secs(30);
     let n = loop {
         let (_, n) = consumer.get(&format!("/api/v1/negotiations/{id}")).await;
         if n["waiting"] == "offer_decision" {
             break n;
         }
         assert_ne!(n["state"], "TERMINATED", "{n}");
+        assert!(
+            Instant::now() < deadline,
+            "the counter-offer did not reach the consumer in 30 s: {n}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     };
     let offered = n["offers"]

@@ -699,6 +699,10 @@ async fn dashboard_approval_through_the_page_in_chromium() {
     page.screenshot(&shots.join("agreement.png")).await;
 
     // The audit log page: the chain is checked and the decision and agreement are listed.
+    // The entries are staged with the state change and written to the log just after it.
+    for kind in ["policy_decision", "agreement"] {
+        wait_audit(&w.provider, kind, &w.provider_id).await;
+    }
     page.goto(&format!("{base}/dashboard/audit")).await;
     let audit = page.text().await;
     for expected in [
@@ -842,6 +846,28 @@ async fn concluded_transfer_agreement(w: &Waiting, _data: &[u8]) -> String {
         .as_str()
         .expect("agreement id")
         .to_owned()
+}
+
+/// Waits until `c`'s audit log holds an entry of `kind` about the process `id` (the writer
+/// moves entries staged with a state change into the log just after the change).
+async fn wait_audit(c: &TestConnector, kind: &str, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, entries) = c
+            .get(&format!(
+                "/api/v1/audit?kind={kind}&process={}",
+                tests::harness::urlencode(id)
+            ))
+            .await;
+        if status == 200 && entries.as_array().is_some_and(|e| !e.is_empty()) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {kind} entry about {id} in the audit log after 30 s: {status} {entries}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 async fn wait_transfer(c: &TestConnector, id: &str, ready: impl Fn(&Value) -> bool) -> Value {

@@ -505,21 +505,32 @@ async fn sandbox_queries_through_dsp() {
         "the limit is named: {again}"
     );
 
-    // The provider's audit log has every query's shape, never a value.
-    let (status, audit) = provider
-        .get(&format!(
-            "/api/v1/audit?agreement={}",
-            urlencode(&agreement)
-        ))
-        .await;
-    assert_eq!(status, 200, "{audit}");
-    let queries: Vec<&Value> = audit
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter(|e| e.to_string().contains("sandbox_query"))
-        .collect();
-    assert_eq!(queries.len(), 7, "3 answered + 4 refused: {audit}");
+    // The provider's audit log has every query's shape, never a value. A query's entry is
+    // staged with its answer and written to the log just after it: wait for the seventh.
+    let sandbox_queries = |audit: &Value| {
+        audit.as_array().map_or(0, |entries| {
+            entries
+                .iter()
+                .filter(|e| e.to_string().contains("sandbox_query"))
+                .count()
+        })
+    };
+    let audit = wait_for("the provider's audit entries of the 7 queries", || async {
+        let (status, audit) = provider
+            .get(&format!(
+                "/api/v1/audit?agreement={}",
+                urlencode(&agreement)
+            ))
+            .await;
+        assert_eq!(status, 200, "{audit}");
+        (sandbox_queries(&audit) >= 7).then_some(audit)
+    })
+    .await;
+    assert_eq!(
+        sandbox_queries(&audit),
+        7,
+        "3 answered + 4 refused: {audit}"
+    );
     let audit_text = audit.to_string();
     assert!(
         !audit_text.contains("Kind 1") && !audit_text.contains("120.0"),

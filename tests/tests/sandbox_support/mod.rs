@@ -2,14 +2,13 @@
 //! school-health-like data (CSV), the matching column policy, a throw-away PostgreSQL cluster,
 //! and peak-memory readings.
 //!
-//! Shared with `src/bin/bench-sandbox.rs` through a `#[path]` module, so it uses only std and
-//! the connector crate.
+//! Shared with `src/bin/bench-sandbox.rs` through a `#[path]` module, so it uses only std, the
+//! connector crate and this package's library (its loopback ports).
 
 #![allow(dead_code, unreachable_pub)]
 
 use std::fs::File;
 use std::io::{BufWriter, Write};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -232,7 +231,8 @@ fn pg_bin() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("/usr/lib/postgresql/15/bin"))
 }
 
-/// A throw-away PostgreSQL cluster on a free loopback port, stopped and removed on drop.
+/// A throw-away PostgreSQL cluster on a free loopback port (below the ephemeral range),
+/// stopped and removed on drop.
 ///
 /// As root (CI, these machines) the cluster runs as the `postgres` user through `runuser`,
 /// since PostgreSQL refuses to run as root.
@@ -253,10 +253,9 @@ impl PgCluster {
                 .arg("postgres:postgres")
                 .arg(&dir.path))?;
         }
-        let port = {
-            let listener = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
-            listener.local_addr().map_err(|e| e.to_string())?.port()
-        };
+        // Not a port the kernel chose: initdb takes seconds, and until the server binds the
+        // port an outgoing connection could be given it (see `harness::ports`).
+        let port = tests::harness::ports::free_port();
         let data = dir.join("data");
         let cluster = PgCluster {
             dir,
