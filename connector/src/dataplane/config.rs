@@ -51,6 +51,12 @@ pub struct DataPlaneConfig {
     /// revoked. 0: every refresh token works exactly once.
     #[serde(default = "default_refresh_grace")]
     pub refresh_grace_secs: u64,
+    /// Write downloads past the page cache (`O_DIRECT`, 4 MiB at a time) where the filesystem
+    /// allows it (default; it falls back by itself where the flag is refused). Off: through
+    /// the page cache, flushed early — for a filesystem that accepts direct writes but makes
+    /// them slow (some network filesystems), or to keep just-received files cached.
+    #[serde(default = "yes")]
+    pub direct_writes: bool,
 }
 
 impl Default for DataPlaneConfig {
@@ -66,6 +72,7 @@ impl Default for DataPlaneConfig {
             allow_local_push_endpoints: false,
             push_receive_url: None,
             refresh_grace_secs: default_refresh_grace(),
+            direct_writes: true,
         }
     }
 }

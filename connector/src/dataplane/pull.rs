@@ -13,9 +13,11 @@ use futures_util::StreamExt;
 use tokio_util::sync::CancellationToken;
 
 use super::blocks::BlockPool;
+use super::config::DataPlaneConfig;
 use super::digest::parse_repr_digest;
 use super::range::parse_content_range;
 use super::token::CALLER_HEADER;
+use direct::Mode;
 use sink::{BLOCK, POOL, Sink};
 
 /// A finished download.
@@ -103,7 +105,8 @@ fn io(path: &Path, e: std::io::Error) -> PullError {
 }
 
 /// Downloads `url` into `dest` (see the module docs). `caller_token` is the whole value of
-/// the caller header (`Bearer <jwt>`), fresh for this request.
+/// the caller header (`Bearer <jwt>`), fresh for this request; `settings` gives the largest
+/// download (`max_transfer_bytes`) and how it is written (`direct_writes`).
 #[allow(clippy::too_many_arguments)]
 pub async fn pull_to_file(
     client: &reqwest::Client,
@@ -113,10 +116,11 @@ pub async fn pull_to_file(
     dest: &Path,
     expected_size: Option<u64>,
     expected_sha256: Option<String>,
-    max_bytes: u64,
+    settings: &DataPlaneConfig,
     cancel: CancellationToken,
     progress: &mut (dyn FnMut(u64, Option<u64>) + Send),
 ) -> Result<PullOutcome, PullError> {
+    let max_bytes = settings.max_transfer_bytes;
     let part = part_path(dest);
     let mut existing = std::fs::metadata(&part).map(|m| m.len()).unwrap_or(0);
     if expected_size.is_some_and(|s| existing > s) {
@@ -182,7 +186,12 @@ pub async fn pull_to_file(
             "the provider serves {t} bytes but announced {e}"
         )));
     }
-    let (sink, finished) = Sink::start(part.clone(), resume_from);
+    let mode = if settings.direct_writes {
+        Mode::Direct
+    } else {
+        Mode::Buffered
+    };
+    let (sink, finished) = Sink::start(part.clone(), resume_from, mode);
     // The progress (and with it the first byte's time) is reported for the first chunk,
     // then once per block.
     let mut stream = response.bytes_stream();
@@ -291,7 +300,100 @@ fn describe(e: &reqwest::Error) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::PullError;
+    use super::{DataPlaneConfig, PullError, part_path, pull_to_file};
+    use axum::http::{HeaderMap, StatusCode, header};
+    use axum::response::IntoResponse;
+    use sha2::Digest;
+    use tokio_util::sync::CancellationToken;
+
+    /// A plain HTTP server on loopback serving `data` with `Range` support.
+    async fn serve(data: &'static [u8]) -> String {
+        let app = axum::Router::new().route(
+            "/data",
+            axum::routing::get(move |headers: HeaderMap| async move {
+                let from = headers
+                    .get(header::RANGE)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.strip_prefix("bytes="))
+                    .and_then(|v| v.strip_suffix('-'))
+                    .and_then(|v| v.parse::<usize>().ok());
+                match from {
+                    Some(from) => (
+                        StatusCode::PARTIAL_CONTENT,
+                        [(
+                            header::CONTENT_RANGE,
+                            format!("bytes {from}-{}/{}", data.len() - 1, data.len()),
+                        )],
+                        &data[from..],
+                    )
+                        .into_response(),
+                    None => data.into_response(),
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("address");
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        format!("http://{addr}/data")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_resumed_download_is_whole_with_direct_writes_on_and_off() {
+        // 9 MiB and a little: past two direct chunks, an unaligned resume point and tail.
+        let data: &'static [u8] = Box::leak(
+            (0..(9 << 20) + 4321u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .collect::<Vec<u8>>()
+                .into_boxed_slice(),
+        );
+        let sha = hex::encode(sha2::Sha256::digest(data));
+        let url = serve(data).await;
+        let client = reqwest::Client::builder().build().expect("client");
+        for direct_writes in [true, false] {
+            // Not /tmp, which may be a tmpfs without direct I/O.
+            let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../target/unit-tmp")
+                .join(format!(
+                    "pull-{}-direct-{direct_writes}",
+                    std::process::id()
+                ));
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("dir");
+            let dest = dir.join("messwerte.csv");
+            std::fs::write(part_path(&dest), &data[..5000]).expect("part");
+            let settings = DataPlaneConfig {
+                direct_writes,
+                ..DataPlaneConfig::default()
+            };
+            let mut seen = 0;
+            let outcome = pull_to_file(
+                &client,
+                &url,
+                "token",
+                "Bearer caller",
+                &dest,
+                Some(data.len() as u64),
+                Some(sha.clone()),
+                &settings,
+                CancellationToken::new(),
+                &mut |bytes, _| seen = bytes,
+            )
+            .await
+            .unwrap_or_else(|e| panic!("direct_writes = {direct_writes}: {e}"));
+            assert_eq!(outcome.sha256, sha, "direct_writes = {direct_writes}");
+            assert_eq!(outcome.size, data.len() as u64);
+            assert_eq!(outcome.received_now, data.len() as u64 - 5000, "resumed");
+            assert_eq!(seen, data.len() as u64);
+            assert!(
+                std::fs::read(&dest).expect("file") == data,
+                "direct_writes = {direct_writes}: the file differs"
+            );
+            assert!(!part_path(&dest).exists());
+            let _ = std::fs::remove_dir_all(&dir);
+        }
+    }
 
     #[test]
     fn a_refusal_keeps_the_providers_code_and_reason() {

@@ -34,8 +34,7 @@ pub(super) const CHUNK: usize = 4 << 20;
 pub(super) enum Mode {
     /// Past the page cache where the filesystem allows it.
     Direct,
-    /// Through the page cache.
-    #[cfg(test)]
+    /// Through the page cache (`dataplane.direct_writes = false`).
     Buffered,
     /// Direct writes from a buffer one byte off alignment, which the kernel refuses with
     /// `EINVAL`: the fallback of a filesystem that takes the flag but not the write.
@@ -61,11 +60,10 @@ pub(super) struct DiskWriter {
 impl DiskWriter {
     /// A writer continuing `buffered` (the file at `path`) at offset `pos`.
     pub(super) fn new(buffered: File, path: &Path, pos: u64, mode: Mode) -> Self {
-        let direct = open_direct(path);
-        #[cfg(test)]
-        let direct = direct.filter(|_| mode != Mode::Buffered);
-        #[cfg(not(test))]
-        let Mode::Direct = mode;
+        let direct = match mode {
+            Mode::Buffered => None,
+            _ => open_direct(path),
+        };
         let chunk = if direct.is_some() {
             vec![0u8; CHUNK + ALIGN]
         } else {

@@ -45,13 +45,14 @@ pub(super) struct Finished {
 
 impl Sink {
     /// Starts the threads for the `.part` file `part`, whose first `resume_from` bytes are
-    /// kept (and hashed) and the rest replaced by what is sent.
-    pub(super) fn start(part: PathBuf, resume_from: u64) -> (Self, Finished) {
+    /// kept (and hashed) and the rest replaced by what is sent, written as `mode` says.
+    pub(super) fn start(part: PathBuf, resume_from: u64, mode: Mode) -> (Self, Finished) {
         let (write, write_rx) = mpsc::channel(QUEUE);
         let (hash, hash_rx) = mpsc::channel(QUEUE);
         let writer_part = part.clone();
-        let writer =
-            tokio::task::spawn_blocking(move || write_blocks(&writer_part, resume_from, write_rx));
+        let writer = tokio::task::spawn_blocking(move || {
+            write_blocks(&writer_part, resume_from, write_rx, mode)
+        });
         let hasher = tokio::task::spawn_blocking(move || hash_blocks(&part, resume_from, hash_rx));
         (Self { write, hash }, Finished { writer, hasher })
     }
@@ -86,18 +87,11 @@ impl Finished {
     }
 }
 
-/// Keeps the first `resume_from` bytes of `part` and writes every block after them, past
-/// the page cache where the filesystem allows it ([`super::direct`]); otherwise flushes early
-/// on a helper thread. Flushes completely at the end. Returns the file's size.
+/// Keeps the first `resume_from` bytes of `part` and writes every block after them: with
+/// [`Mode::Direct`] past the page cache where the filesystem allows it ([`super::direct`]);
+/// otherwise through it, flushed early on a helper thread. Flushes completely at the end.
+/// Returns the file's size.
 fn write_blocks(
-    part: &Path,
-    resume_from: u64,
-    blocks: mpsc::Receiver<Bytes>,
-) -> Result<u64, PullError> {
-    write_blocks_in(part, resume_from, blocks, Mode::Direct)
-}
-
-fn write_blocks_in(
     part: &Path,
     resume_from: u64,
     mut blocks: mpsc::Receiver<Bytes>,
@@ -215,7 +209,7 @@ mod tests {
         let blocks: Vec<Bytes> = (0..5u8)
             .map(|b| Bytes::from(vec![b; BLOCK / 2 + b as usize]))
             .collect();
-        let (sink, finished) = Sink::start(part.clone(), kept.len() as u64);
+        let (sink, finished) = Sink::start(part.clone(), kept.len() as u64, Mode::Direct);
         for b in &blocks {
             assert!(sink.send(b.clone()).await);
         }
@@ -238,7 +232,7 @@ mod tests {
         let (tx, rx) = mpsc::channel(QUEUE);
         let writer = std::thread::spawn({
             let part = part.clone();
-            move || write_blocks_in(&part, 4, rx, Mode::Buffered)
+            move || write_blocks(&part, 4, rx, Mode::Buffered)
         });
         let mut whole = b"kept".to_vec();
         for i in 0..(EARLY_SYNC_BYTES as usize / BLOCK) + 2 {
@@ -260,7 +254,7 @@ mod tests {
     async fn a_part_file_shorter_than_the_resume_point_is_an_error() {
         let part = temp("short");
         std::fs::write(&part, b"abc").expect("part");
-        let (sink, finished) = Sink::start(part.clone(), 10);
+        let (sink, finished) = Sink::start(part.clone(), 10, Mode::Direct);
         drop(sink);
         let err = finished.wait().await.expect_err("short");
         assert!(err.to_string().contains("expected 10"), "{err}");
@@ -275,7 +269,7 @@ mod tests {
         let part = temp("flush");
         let blocks = (EARLY_SYNC_BYTES as usize / BLOCK) + 3;
         let mut pool = crate::dataplane::blocks::BlockPool::new(BLOCK, POOL);
-        let (sink, finished) = Sink::start(part.clone(), 0);
+        let (sink, finished) = Sink::start(part.clone(), 0, Mode::Direct);
         let mut hasher = Sha256::new();
         for i in 0..blocks {
             let mut block = pool.filled(BLOCK);
