@@ -303,7 +303,11 @@ async fn refusal(response: reqwest::Response, cancel: &CancellationToken) -> Pus
 }
 
 /// Asks the receiver how much of a file it keeps (`HEAD`). An endpoint that does not answer
-/// 2xx with `Upload-Offset` keeps nothing that can be continued: the file is sent whole.
+/// 2xx with `Upload-Offset` keeps nothing that can be continued: the file is sent whole. An
+/// answer that says the receiver cannot tell right now (5xx — e.g. a reverse proxy whose
+/// backend is restarting —, 408, 425, 429) is a failure of the attempt, tried again like a
+/// broken connection: taking it for "nothing kept" would send the whole file again and
+/// throw away what the receiver keeps.
 pub async fn probe(
     client: &reqwest::Client,
     url: reqwest::Url,
@@ -316,6 +320,10 @@ pub async fn probe(
         request = request.bearer_auth(token);
     }
     let response = send(request, cancel).await?;
+    let status = response.status().as_u16();
+    if status >= 500 || matches!(status, 408 | 425 | 429) {
+        return Err(refusal(response, cancel).await);
+    }
     if !response.status().is_success() {
         return Ok(Kept::default());
     }
@@ -535,6 +543,67 @@ mod tests {
         let accepted =
             tokio::time::timeout(std::time::Duration::from_millis(200), listener.accept()).await;
         assert!(accepted.is_err(), "no connection reached the listener");
+    }
+
+    /// A loopback server answering every request with `answer` (one per connection).
+    async fn answering(answer: &'static str) -> reqwest::Url {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(answer.as_bytes()).await;
+                let _ = s.shutdown().await;
+            }
+        });
+        reqwest::Url::parse(&format!("http://127.0.0.1:{port}/push/t")).expect("url")
+    }
+
+    #[tokio::test]
+    async fn a_probe_answered_by_an_unavailable_receiver_fails_the_attempt() {
+        let client = reqwest::Client::new();
+        let cancel = CancellationToken::new();
+        let url = answering(
+            "HTTP/1.1 200 OK\r\nupload-offset: 4096\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        let kept = probe(&client, url, None, 10_000, &cancel).await;
+        assert_eq!(
+            kept,
+            Ok(Kept {
+                offset: 4096,
+                complete: false
+            })
+        );
+        // No support for continuing: the file is sent whole.
+        let url = answering(
+            "HTTP/1.1 405 Method Not Allowed\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
+        )
+        .await;
+        assert_eq!(
+            probe(&client, url, None, 10_000, &cancel).await,
+            Ok(Kept::default())
+        );
+        // A proxy whose receiver restarts: not "nothing kept", but an attempt to repeat.
+        for (status, line) in [
+            (502, "502 Bad Gateway"),
+            (503, "503 Service Unavailable"),
+            (429, "429 Too Many Requests"),
+        ] {
+            let answer: &'static str = Box::leak(
+                format!("HTTP/1.1 {line}\r\ncontent-length: 4\r\nconnection: close\r\n\r\nbusy")
+                    .into_boxed_str(),
+            );
+            let url = answering(answer).await;
+            match probe(&client, url, None, 10_000, &cancel).await {
+                Err(PushError::Refused { status: s, .. }) => assert_eq!(s, status),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 
     #[test]

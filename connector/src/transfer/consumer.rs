@@ -281,6 +281,11 @@ impl Transfers {
         self.check_pids(&mut t, &msg.provider_pid, &msg.consumer_pid)?;
         let by = t.role.other();
         let reasons = crate::dsp::negotiation::reason_texts(&msg.reason);
+        if kind == MessageKind::Completion && self.repeated_push_completion(&t) {
+            // Push: accepted before, its answer lost (transfer::push::staging): success again.
+            tracing::info!(transfer = %t.id, "repeated completion of a completed push accepted");
+            return Ok(());
+        }
         if kind == MessageKind::Completion
             && let Some(why) = self.push_incomplete(&t)
         {

@@ -36,6 +36,8 @@
 //! with `Content-Range: bytes N-(size-1)/size` and those bytes (the `Repr-Digest` is still of
 //! the whole file). Any other answer to `HEAD` (404, 405, no `Upload-Offset`) means "send it
 //! whole": an endpoint that does not support continuing gets the file again from the start.
+//! An answer 5xx, 408, 425 or 429 to `HEAD` (a receiver that cannot tell right now, e.g.
+//! behind a proxy while it restarts) fails the attempt, which is tried again and asks again.
 //! A receiver whose kept part turns out wrong (the whole-file digest fails at the end of a
 //! continuation, e.g. a tail torn by a crash) discards it and answers `416`: the provider
 //! asks again and sends the file whole. An `Upload-Offset` equal to the size without
@@ -66,7 +68,9 @@
 //! digest does not match. Files are written atomically and verified, into a staging folder
 //! that is renamed to the transfer's folder in the received-data folder only when the last
 //! file is verified (the deletion duty covers it then); a push that ends otherwise leaves
-//! nothing there. The provider's completion is refused while the data has not all arrived.
+//! nothing there. The provider's completion is refused while the data has not all arrived;
+//! sent again after it was accepted (the provider did not learn the answer), it is accepted
+//! again.
 //! Details in `receiving`, `staging` and `receivers`.
 
 mod completion;

@@ -18,6 +18,10 @@
 //!   sides end TERMINATED and the consumer discards what it staged.
 //! - Undeliverable (network, 5xx after the outbox's retries): as for every other message,
 //!   the transfer ends locally (`delivery_failed`).
+//! - Not learnt (killed after sending, before the answer was recorded): the completion is
+//!   still in the outbox and is sent again after the restart (no data is sent again:
+//!   `done_ms` is set); a consumer that accepted it already answers success again
+//!   (`staging`), and this side completes.
 
 use serde_json::json;
 

@@ -183,6 +183,19 @@ impl Transfers {
         remove_unfinished(t.id.clone(), [staging, parts], root, "an unfinished push");
     }
 
+    /// Consumer: whether a `TransferCompletionMessage` is the provider's completion of a push
+    /// that this side accepted already — sent again because the provider did not learn the
+    /// answer (killed or cut off before it recorded it; it stays STARTED until it does, see
+    /// `completion`). It is answered with success again, also when its bytes differ from the
+    /// first (a provider upgraded across its restart may write the same message differently):
+    /// an error would make the provider continue the push into a COMPLETED transfer and end
+    /// TERMINATED while this side is COMPLETED.
+    pub(crate) fn repeated_push_completion(&self, t: &Transfer) -> bool {
+        t.role == Role::Consumer
+            && t.format.direction() == super::super::Direction::Push
+            && t.state == TransferState::Completed
+    }
+
     /// Consumer: why the provider's completion of a push to this connector's own receiving
     /// endpoint is refused (its data has not all arrived verified); `None` when it is
     /// accepted (complete, not a push, or a push to an external endpoint).
