@@ -18,6 +18,17 @@ fn dataspace() -> PathBuf {
     BINARY.get_or_init(|| binary("deploy", "dataspace")).clone()
 }
 
+/// Held by a test while its demo's services run. The tests of this file run on parallel
+/// threads; two demos at once would share the loopback ports the kernel hands out: one demo's
+/// outgoing connections could take a port the other picked for a service and binds a moment
+/// later, and a port one demo released could be picked by the other before the first test
+/// checked that nothing listens on it any more.
+fn services_running() -> std::sync::MutexGuard<'static, ()> {
+    static DEMO: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    DEMO.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// A fresh, absent folder under `target/test-demo/`.
 fn folder(name: &str) -> PathBuf {
     let dir = target_dir().join("test-demo").join(name);
@@ -128,6 +139,7 @@ fn find_file(dir: &std::path::Path, part: &str) -> Option<PathBuf> {
 
 #[test]
 fn demo_runs_the_showcase_and_stops_every_service() {
+    let _running = services_running();
     let dir = folder("flow");
     let out = Command::new(dataspace())
         .args(["demo", "--dir"])
@@ -288,6 +300,7 @@ fn demo_given_a_folder_in_use_refuses_before_starting_anything() {
 
 #[test]
 fn demo_kept_running_leaves_no_service_behind_when_the_launcher_is_killed() {
+    let _running = services_running();
     let dir = folder("killed");
     let mut child = Command::new(dataspace())
         .args(["demo", "--keep-running", "--dir"])
