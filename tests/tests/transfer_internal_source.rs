@@ -17,7 +17,6 @@ use base64::Engine as _;
 use serde_json::json;
 use support::{Pair, data_of, sha256_hex, wait_transfer};
 use tests::harness::TestEnv;
-use tests::harness::ports::free_port;
 
 const CREDENTIAL: &str = "Bearer intern-7f3a9c1e-nur-beim-anbieter";
 const PATH: &str = "/export/messstellen-stuendlich.csv";
@@ -52,8 +51,6 @@ async fn transfer_from_an_internal_http_source_is_verified_and_keeps_its_secrets
     let refused = Arc::new(AtomicUsize::new(0));
 
     // The internal endpoint (HTTPS with the test CA), which wants its credential.
-    let port = free_port();
-    let upstream = format!("https://localhost:{port}{PATH}");
     let (d, ok, no) = (data.clone(), authorized.clone(), refused.clone());
     let app = axum::Router::new().route(
         PATH,
@@ -70,7 +67,8 @@ async fn transfer_from_an_internal_http_source_is_verified_and_keeps_its_secrets
             }
         }),
     );
-    env.serve_https("internal-source", port, app).await;
+    let port = env.serve_https_on_any_port("internal-source", app).await;
+    let upstream = format!("https://localhost:{port}{PATH}");
 
     let source_url = upstream.clone();
     let p = Pair::start_in(

@@ -22,7 +22,7 @@ fn kinds(entries: &[Value]) -> Vec<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_pull_arrives_verified_is_audited_and_tampering_is_found() {
-    let p = Pair::start(
+    let mut p = Pair::start(
         "transfer_pull_end_to_end",
         3 * 1024 * 1024 + 17,
         json!({"abrufe": "10"}),
@@ -52,8 +52,15 @@ async fn transfer_pull_arrives_verified_is_audited_and_tampering_is_found() {
     .await;
     assert_eq!(pt["use_number"], 1);
 
-    // Both audit logs tell the story; the provider logged the access with the consumer.
-    let provider_log = p.audit(&p.provider).await;
+    // Both audit logs tell the story; the provider logged the access with the consumer. The
+    // access's end is recorded when the provider's response body is dropped, the consumer's
+    // receipt together with its COMPLETED: the audit writer appends them to the log just
+    // after, so the test waits for them.
+    let by_agreement = format!("agreement={}", support::urlencode(&p.agreement));
+    let provider_log = support::wait_audit(&p.provider, &by_agreement, "data_access_end", |log| {
+        log.iter().any(|e| e["kind"] == "data_access_end")
+    })
+    .await;
     let k = kinds(&provider_log);
     for kind in [
         "negotiation",
@@ -79,11 +86,10 @@ async fn transfer_pull_arrives_verified_is_audited_and_tampering_is_found() {
         .expect("access end");
     assert_eq!(end["details"]["bytes"], p.data.len() as u64);
     assert_eq!(end["details"]["complete"], true);
-    let consumer_log = p.audit(&p.consumer).await;
-    assert!(
-        kinds(&consumer_log).iter().any(|x| x == "data_received"),
-        "{consumer_log:?}"
-    );
+    support::wait_audit(&p.consumer, &by_agreement, "data_received", |log| {
+        kinds(log).iter().any(|x| x == "data_received")
+    })
+    .await;
 
     // The CLI reads and checks the log.
     let (ok, out, err) = p.provider.cli(&["audit", "verify"]);
@@ -98,7 +104,9 @@ async fn transfer_pull_arrives_verified_is_audited_and_tampering_is_found() {
             .cli(&["audit", "show", "--agreement", "urn:uuid:not-an-agreement"]);
     assert!(ok && !out.contains("data_access"), "{out}");
 
-    // A changed entry, a removed entry and reordered entries are each found.
+    // A changed entry, a removed entry and reordered entries are each found. The provider
+    // is stopped first: nothing may append to the log while the test rewrites it.
+    p.provider.terminate();
     let log = p.provider.dir.join("data/audit/audit.log");
     let original = std::fs::read_to_string(&log).expect("audit log");
     let lines: Vec<&str> = original.lines().collect();
@@ -294,15 +302,18 @@ async fn transfer_count_of_uses_is_enforced() {
     let reasons = t["termination"]["reasons"].to_string();
     assert_eq!(t["termination"]["code"], "policy_denied", "{t}");
     assert!(reasons.len() > 10, "{t}");
-    let (_, decisions) = p.provider.get("/api/v1/audit?kind=policy_decision").await;
-    assert!(
-        decisions
-            .as_array()
-            .expect("entries")
-            .iter()
-            .any(|e| e["details"]["permitted"] == false && e["details"]["use_number"] == 2),
-        "{decisions}"
-    );
+    // The refusal is recorded with the provider's TERMINATED and reaches the log just after.
+    support::wait_audit(
+        &p.provider,
+        "kind=policy_decision",
+        "refused second use",
+        |decisions| {
+            decisions
+                .iter()
+                .any(|e| e["details"]["permitted"] == false && e["details"]["use_number"] == 2)
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -359,13 +370,22 @@ async fn transfer_expiry_stops_a_running_stream_within_a_second_and_tokens_expir
     let body: Value = r.json().await.expect("JSON");
     assert_eq!(body["code"], "token_expired", "{body}");
     // The running stream (started with a then-valid token) goes on, slowly, until the
-    // agreement expires; then it is cut within a second.
+    // agreement expires; then it is cut within a second. The test reads at a pace it sets
+    // (512 KiB/s: at most some 10 MiB of the 96 MiB before the expiry, whatever the size of
+    // the chunks); from 1.5 s after the expiry on it reads as fast as it can, so the bytes the
+    // provider handed to the kernel before the cut drain at once (and a stream that was not
+    // cut would arrive whole).
+    const READ_BYTES_PER_SEC: u64 = 512 * 1024;
+    let drain_from = expires + chrono::Duration::milliseconds(1500);
     let mut received = 0usize;
     loop {
         match stream.chunk().await {
             Ok(Some(c)) => {
                 received += c.len();
-                tokio::time::sleep(Duration::from_millis(40)).await;
+                if chrono::Utc::now() < drain_from {
+                    let pause = c.len() as u64 * 1_000_000 / READ_BYTES_PER_SEC;
+                    tokio::time::sleep(Duration::from_micros(pause)).await;
+                }
             }
             Ok(None) => panic!("the whole file arrived ({received} bytes): the stream was not cut"),
             Err(_) => break,
@@ -388,12 +408,17 @@ async fn transfer_expiry_stops_a_running_stream_within_a_second_and_tokens_expir
     );
     // The provider's side of the stream ended, incomplete. No block is read from the file
     // after the cancellation; the server notices the cut body at its next poll, which waits
-    // while the slow client drains the socket buffers, so the recorded end may trail the
-    // termination by that drain time (bounded by the buffers, not by the file).
-    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
+    // until the client has drained the socket buffers (the test does from 1.5 s after the
+    // expiry on), so the recorded end may trail the termination by that. The end is recorded
+    // when the body is dropped, possibly after the client saw the connection close.
+    let ends = support::wait_audit(
+        &p.provider,
+        "kind=data_access_end",
+        "access end of the cut stream",
+        |ends| ends.iter().any(|e| e["process"] == pa["id"]),
+    )
+    .await;
     let end = ends
-        .as_array()
-        .expect("entries")
         .iter()
         .find(|e| e["process"] == pa["id"])
         .cloned()

@@ -150,6 +150,8 @@ async fn consumer_transfer(p: &Pair, id: &str) -> Value {
 async fn midway(p: &Pair, id: &str, target: &Path, min: u64) -> u64 {
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
+        // Looked at before the transfer is read (see the restart loop below).
+        let appeared = target.exists();
         let t = consumer_transfer(p, id).await;
         let bytes = t["progress"]["bytes"].as_u64().unwrap_or(0);
         assert!(
@@ -157,7 +159,7 @@ async fn midway(p: &Pair, id: &str, target: &Path, min: u64) -> u64 {
             "the folder arrived before it could be interrupted: {t}"
         );
         assert!(
-            !target.exists(),
+            !appeared,
             "the transfer's folder exists at {bytes} bytes: {:?}",
             files_below(target)
         );
@@ -204,12 +206,16 @@ async fn pulled_folder_appears_complete_after_a_consumer_kill() {
     // Until every byte is verified the folder does not exist.
     let deadline = Instant::now() + Duration::from_secs(120);
     let t = loop {
+        // Looked at before the transfer is read: the folder is placed once the last byte is
+        // verified, so looked at after, it may have been placed in between and be taken for
+        // one that appeared early.
+        let appeared = target.exists();
         let t = consumer_transfer(&p, &id).await;
         if t["state"] == "COMPLETED" && !t["progress"]["done_ms"].is_null() {
             break t;
         }
         if t["progress"]["bytes"].as_u64().unwrap_or(0) < total {
-            assert!(!target.exists(), "the folder appeared early: {t}");
+            assert!(!appeared, "the folder appeared early: {t}");
         }
         assert!(Instant::now() < deadline, "not completed: {t}");
         tokio::time::sleep(Duration::from_millis(5)).await;

@@ -17,7 +17,6 @@ use axum::http::StatusCode;
 use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::{Pair, sha256_hex, wait_transfer};
-use tests::harness::ports::free_port;
 
 async fn start_push(p: &Pair, extra: Value) -> String {
     let mut body = json!({"agreement_id": p.agreement, "format": "HttpData-PUSH"});
@@ -66,12 +65,14 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
         .expect("access end");
     assert_eq!(end["details"]["complete"], true, "{end}");
     assert_eq!(end["details"]["bytes"], p.data.len() as u64);
-    let log = p.audit(&p.consumer).await;
-    assert!(
-        log.iter()
-            .any(|e| e["kind"] == "data_received" && e["process"] == id.as_str()),
-        "{log:?}"
-    );
+    // Recorded with the push's receipt, appended to the log by the audit writer just after.
+    support::wait_audit(
+        &p.consumer,
+        &format!("process={}", support::urlencode(&id)),
+        "data_received",
+        |log| log.iter().any(|e| e["kind"] == "data_received"),
+    )
+    .await;
     // The one-time token opens nothing any more; a made-up one neither.
     let own = format!("https://localhost:{}/data/push/{}", p.consumer.dsp_port, id);
     let r = p
@@ -119,8 +120,10 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
     let why = t["termination"].to_string();
     assert!(why.contains("https"), "{why}");
 
-    // 3. A push to a slow external endpoint is cut when the provider terminates it.
-    let port = free_port();
+    // 3. A push to a slow external endpoint is cut when the provider terminates it. The
+    // endpoint reads at a pace the test sets (512 KiB/s whatever the size of the chunks: the
+    // 24 MiB would take 48 s), so the push is still running when the termination comes.
+    const READ_BYTES_PER_SEC: u64 = 512 * 1024;
     let received = Arc::new(AtomicU64::new(0));
     let requests = Arc::new(AtomicUsize::new(0));
     // How the body ended at the endpoint: 0 still arriving, 1 complete, 2 cut (an error).
@@ -137,7 +140,8 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
                     match chunk {
                         Ok(c) => {
                             seen.fetch_add(c.len() as u64, Ordering::SeqCst);
-                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            let pause = c.len() as u64 * 1_000_000 / READ_BYTES_PER_SEC;
+                            tokio::time::sleep(Duration::from_micros(pause)).await;
                         }
                         Err(_) => {
                             ended_as.store(2, Ordering::SeqCst);
@@ -150,7 +154,10 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
             }
         }),
     );
-    p.env.serve_https("external-endpoint", port, app).await;
+    let port = p
+        .env
+        .serve_https_on_any_port("external-endpoint", app)
+        .await;
     let cut = start_push(
         &p,
         json!({"push_endpoint": format!("https://localhost:{port}/eingang"),
@@ -191,10 +198,16 @@ async fn transfer_push_arrives_verified_refuses_bad_endpoints_and_stops_on_termi
         after < p.data.len() as u64,
         "the whole file arrived ({after} bytes): the push was not cut"
     );
-    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
+    // The provider records the push's end after it dropped the request, which the endpoint
+    // may see first.
+    let ends = support::wait_audit(
+        &p.provider,
+        "kind=data_access_end",
+        "end of the cut push",
+        |ends| ends.iter().any(|e| e["process"] == pid.as_str()),
+    )
+    .await;
     let end = ends
-        .as_array()
-        .expect("entries")
         .iter()
         .find(|e| e["process"] == pid.as_str())
         .cloned()

@@ -171,15 +171,21 @@ fn folder_files(p: &Pair, test: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-async fn entries(c: &tests::harness::TestConnector, kind: &str, process: &str) -> Vec<Value> {
-    let (status, all) = c.get(&format!("/api/v1/audit?kind={kind}")).await;
-    assert_eq!(status, 200, "{all}");
-    all.as_array()
-        .expect("entries")
-        .iter()
-        .filter(|e| e["process"] == process)
-        .cloned()
-        .collect()
+/// The audit entries of `kind` about `process`, once they satisfy `ready` (an entry recorded
+/// with a state change reaches the log just after it, see [`support::wait_audit`]).
+async fn entries(
+    c: &tests::harness::TestConnector,
+    kind: &str,
+    process: &str,
+    ready: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    support::wait_audit(
+        c,
+        &format!("kind={kind}&process={}", support::urlencode(process)),
+        kind,
+        ready,
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -222,11 +228,14 @@ async fn transfer_push_completion_refused_once_continues_the_push_and_both_compl
     assert!(pt["progress"]["last_error"].is_null(), "{pt}");
 
     // The consumer said why; the provider recorded it and what it decided.
-    let refused: Vec<Value> = entries(&p.consumer, "policy_decision", &id)
-        .await
-        .into_iter()
-        .filter(|e| e["details"]["decision"] == "refuse_completion")
-        .collect();
+    let refused: Vec<Value> = entries(&p.consumer, "policy_decision", &id, |log| {
+        log.iter()
+            .any(|e| e["details"]["decision"] == "refuse_completion")
+    })
+    .await
+    .into_iter()
+    .filter(|e| e["details"]["decision"] == "refuse_completion")
+    .collect();
     assert_eq!(refused.len(), 1, "{refused:?}");
     assert_eq!(refused[0]["details"]["code"], "data_incomplete");
     assert!(
@@ -237,7 +246,11 @@ async fn transfer_push_completion_refused_once_continues_the_push_and_both_compl
         "{}",
         refused[0]
     );
-    let decided = entries(&p.provider, "policy_decision", &pid).await;
+    let decided = entries(&p.provider, "policy_decision", &pid, |log| {
+        log.iter()
+            .any(|e| e["details"]["decision"] == "continue_push")
+    })
+    .await;
     let decision = decided
         .iter()
         .find(|e| e["details"]["decision"] == "continue_push")
@@ -250,7 +263,7 @@ async fn transfer_push_completion_refused_once_continues_the_push_and_both_compl
         "the provider names the consumer's refusal: {decision}"
     );
     // The second round asked for every file and sent only the missing one.
-    let ends = entries(&p.provider, "data_access_end", &pid).await;
+    let ends = entries(&p.provider, "data_access_end", &pid, |_| true).await;
     let done: Vec<&Value> = ends
         .iter()
         .filter(|e| e["details"]["complete"] == true)
@@ -298,7 +311,11 @@ async fn transfer_push_completion_refused_every_time_terminates_both_sides_with_
         );
     }
     assert!(t["received"].as_array().is_none_or(|a| a.is_empty()), "{t}");
-    let decided = entries(&p.provider, "policy_decision", &pid).await;
+    // The last decision is recorded with the provider's TERMINATED.
+    let decided = entries(&p.provider, "policy_decision", &pid, |log| {
+        log.iter().any(|e| e["details"]["decision"] == "terminate")
+    })
+    .await;
     let kinds: Vec<&str> = decided
         .iter()
         .filter_map(|e| e["details"]["decision"].as_str())

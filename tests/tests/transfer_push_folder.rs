@@ -29,7 +29,6 @@ use futures_util::StreamExt;
 use serde_json::{Value, json};
 use support::{Pair, sha256_hex, urlencode, wait_transfer};
 use tests::harness::TestEnv;
-use tests::harness::ports::free_port;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const MANIFEST_TYPE: &str = "application/vnd.datenraum.folder-manifest+json";
@@ -463,10 +462,17 @@ async fn transfer_push_of_a_folder_refuses_bad_files_resumes_a_cut_and_leaves_no
         "continued within januar.csv: {last}"
     );
     assert_eq!(sent + kept, total, "only the rest was sent again: {last}");
-    let log = p.audit(&p.consumer).await;
+    // Recorded with the folder's receipt, appended to the log by the audit writer just after.
+    let log = support::wait_audit(
+        &p.consumer,
+        &format!("process={}", urlencode(&id)),
+        "data_received",
+        |log| log.iter().any(|e| e["kind"] == "data_received"),
+    )
+    .await;
     let got = log
         .iter()
-        .find(|e| e["kind"] == "data_received" && e["process"] == id.as_str())
+        .find(|e| e["kind"] == "data_received")
         .expect("data_received");
     assert_eq!(got["details"]["folder"], true, "{got}");
     assert_eq!(got["details"]["bytes"], total, "{got}");
@@ -536,7 +542,6 @@ async fn transfer_push_of_a_folder_refuses_bad_files_resumes_a_cut_and_leaves_no
     proxy.set_open(true);
 
     // 4. An external endpoint gets the documented requests: the manifest, then each file.
-    let port = free_port();
     type Seen = Vec<(Method, String, HeaderMap, Vec<u8>)>;
     let seen: Arc<Mutex<Seen>> = Arc::default();
     let log = seen.clone();
@@ -556,8 +561,9 @@ async fn transfer_push_of_a_folder_refuses_bad_files_resumes_a_cut_and_leaves_no
             }
         },
     );
-    p.env
-        .serve_https("external-folder-endpoint", port, app)
+    let port = p
+        .env
+        .serve_https_on_any_port("external-folder-endpoint", app)
         .await;
     let external = start_push(
         &p,

@@ -277,12 +277,16 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
     assert!(body["reason"].to_string().contains("TERMINATED"), "{body}");
 
     // The provider's audit log: four renewals (one after a lost answer), and each refusal
-    // with its code.
-    let log = p.audit(&p.provider).await;
-    let renewals: Vec<&Value> = log
-        .iter()
-        .filter(|e| e["process"] == pa.as_str() && e["details"]["event"] == "token_renewed")
-        .collect();
+    // with its code. Each is staged in the store as it is answered and appended to the log by
+    // the audit writer just after (the last refusal was answered a moment ago).
+    let is_renewal =
+        |e: &Value| e["process"] == pa.as_str() && e["details"]["event"] == "token_renewed";
+    let by_agreement = format!("agreement={}", urlencode(&p.agreement));
+    let log = support::wait_audit(&p.provider, &by_agreement, "four renewals", |log| {
+        log.iter().filter(|e| is_renewal(e)).count() >= 4
+    })
+    .await;
+    let renewals: Vec<&Value> = log.iter().filter(|e| is_renewal(e)).collect();
     assert_eq!(renewals.len(), 4, "{log:?}");
     assert_eq!(
         renewals
@@ -292,22 +296,29 @@ async fn transfer_refresh_rotates_tokens_and_refuses_replays_strangers_and_ended
         1,
         "{renewals:?}"
     );
-    let (_, refused) = p.provider.get("/api/v1/audit?kind=access_refused").await;
-    let codes: Vec<&str> = refused
-        .as_array()
-        .expect("entries")
-        .iter()
-        .filter(|e| e["details"]["renewal"] == true)
-        .filter_map(|e| e["details"]["code"].as_str())
-        .collect();
-    for code in [
+    let expected = [
         "invalid_refresh_token",
         "refresh_token_replayed",
         "wrong_consumer",
         "not_started",
-    ] {
-        assert!(codes.contains(&code), "{code} not logged: {codes:?}");
-    }
+    ];
+    let renewal_codes = |refused: &[Value]| -> Vec<String> {
+        refused
+            .iter()
+            .filter(|e| e["details"]["renewal"] == true)
+            .filter_map(|e| e["details"]["code"].as_str().map(str::to_owned))
+            .collect()
+    };
+    support::wait_audit(
+        &p.provider,
+        "kind=access_refused",
+        &format!("a refused renewal with each of the codes {expected:?}"),
+        |refused| {
+            let codes = renewal_codes(refused);
+            expected.iter().all(|c| codes.iter().any(|x| x == c))
+        },
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -364,13 +375,14 @@ async fn transfer_refresh_lets_a_pull_resume_after_its_token_expired() {
                 .is_some_and(|r| r.starts_with("bytes="))),
         "the download resumed with Range after the renewal: {log:?}"
     );
-    // The consumer recorded its renewal too.
-    let own = p.audit(&p.consumer).await;
-    assert!(
-        own.iter()
-            .any(|e| e["process"] == id.as_str() && e["details"]["event"] == "token_renewed"),
-        "{own:?}"
-    );
+    // The consumer recorded its renewal too (staged with it, in the log just after).
+    support::wait_audit(
+        &p.consumer,
+        &format!("process={}", urlencode(&id)),
+        "the consumer's renewal",
+        |own| own.iter().any(|e| e["details"]["event"] == "token_renewed"),
+    )
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -71,14 +71,20 @@ async fn transfer_revocation_of_the_consumer_stops_its_running_pull_and_new_nego
         received += chunk.len();
     }
 
-    // The authority revokes the consumer's membership.
+    // The authority revokes the consumer's membership. The test goes on reading at a pace it
+    // sets (512 KiB/s, whatever the size of the chunks: at most 15 MiB of the 64 MiB in the
+    // 30 s it waits at most), so the stream cannot end by itself first.
+    const READ_BYTES_PER_SEC: u64 = 512 * 1024;
     list.publish(&[CONSUMER_INDEX]);
+    // Taken once the new list is served: the connector's delay is measured from here.
+    let published_ms = chrono::Utc::now().timestamp_millis();
     let revoked_at = Instant::now();
     let cut_after = loop {
         match stream.chunk().await {
             Ok(Some(c)) => {
                 received += c.len();
-                tokio::time::sleep(Duration::from_millis(40)).await;
+                let pause = c.len() as u64 * 1_000_000 / READ_BYTES_PER_SEC;
+                tokio::time::sleep(Duration::from_micros(pause)).await;
             }
             Ok(None) => panic!("the whole file arrived ({received} bytes): the stream was not cut"),
             Err(_) => break revoked_at.elapsed(),
@@ -89,13 +95,10 @@ async fn transfer_revocation_of_the_consumer_stops_its_running_pull_and_new_nego
             "the stream still runs 30 s after the revocation"
         );
     };
-    // Loose bound: the list is polled every second, the watch ticks every 250 ms; the rest
-    // is the slow reader draining socket buffers on a shared machine.
-    assert!(
-        cut_after < Duration::from_secs(10),
-        "the stream was cut only {cut_after:?} after the revocation"
-    );
-    println!("stream cut {cut_after:?} after the revocation was published");
+    // How long the test's slow reading took to see the cut includes the socket buffers it
+    // drains (and the test's own scheduling): shown, not asserted. The bound below is on the
+    // provider's own record of the termination.
+    println!("the reader saw the cut {cut_after:?} after the revocation was published");
 
     // The provider terminated the transfer because of the revocation ...
     let pt = p.provider_transfer(&id).await;
@@ -108,6 +111,14 @@ async fn transfer_revocation_of_the_consumer_stops_its_running_pull_and_new_nego
     .await;
     assert_eq!(pt["termination"]["by"], "enforcement", "{pt}");
     assert_eq!(pt["termination"]["code"], "membership_revoked", "{pt}");
+    // The list is polled every second, the watch ticks every 250 ms: the provider terminated
+    // the transfer well within 5 s of the publication (its record's time, not the test's).
+    let stopped_ms = pt["termination"]["at_ms"].as_i64().expect("at_ms") - published_ms;
+    assert!(
+        stopped_ms < 5000,
+        "the provider terminated the transfer {stopped_ms} ms after the revocation was published"
+    );
+    println!("the provider terminated the transfer {stopped_ms} ms after the publication");
     // ... and told the consumer, with the reason.
     let ct = p
         .wait_consumer(&id, "TERMINATED", |t| t["state"] == "TERMINATED")
@@ -135,21 +146,27 @@ async fn transfer_revocation_of_the_consumer_stops_its_running_pull_and_new_nego
         r.status()
     );
 
-    // The provider's audit log records the decision and the incomplete access.
-    let log = p.audit(&p.provider).await;
-    assert!(
-        log.iter().any(|e| e["kind"] == "policy_decision"
-            && e["process"] == pt["id"]
-            && e["details"]["code"] == "membership_revoked"
-            && e["details"]["permitted"] == false),
-        "{log:?}"
+    // The provider's audit log records the decision (staged with TERMINATED) and the
+    // incomplete access (when the response body was dropped): both reach the log just after.
+    let by_process = format!(
+        "process={}",
+        support::urlencode(pt["id"].as_str().expect("id"))
     );
-    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
+    support::wait_audit(&p.provider, &by_process, "revocation decision", |log| {
+        log.iter().any(|e| {
+            e["kind"] == "policy_decision"
+                && e["details"]["code"] == "membership_revoked"
+                && e["details"]["permitted"] == false
+        })
+    })
+    .await;
+    let ends = support::wait_audit(&p.provider, &by_process, "access end", |log| {
+        log.iter().any(|e| e["kind"] == "data_access_end")
+    })
+    .await;
     let end = ends
-        .as_array()
-        .expect("entries")
         .iter()
-        .find(|e| e["process"] == pt["id"])
+        .find(|e| e["kind"] == "data_access_end")
         .cloned()
         .expect("access end of the cut stream");
     assert_eq!(end["details"]["complete"], false, "{end}");

@@ -18,7 +18,6 @@ use std::time::{Duration, Instant};
 use axum::routing::get;
 use serde_json::{Value, json};
 use support::{Pair, data_of, urlencode, wait_transfer};
-use tests::harness::ports::free_port;
 use tests::harness::{Member, StatusListServer, TestEnv};
 
 const PROVIDER_INDEX: u64 = 21;
@@ -46,8 +45,6 @@ async fn transfer_revocation_ends_requested_and_suspended_transfers_and_refuses_
     let hold = Arc::new(AtomicBool::new(false));
     let held = Arc::new(AtomicUsize::new(0));
     let release = Arc::new(tokio::sync::Notify::new());
-    let port = free_port();
-    let upstream = format!("https://localhost:{port}{PATH}");
     let (h, n, r) = (hold.clone(), held.clone(), release.clone());
     let app = axum::Router::new().route(
         PATH,
@@ -62,7 +59,8 @@ async fn transfer_revocation_ends_requested_and_suspended_transfers_and_refuses_
             }
         }),
     );
-    env.serve_https("internal-source", port, app).await;
+    let port = env.serve_https_on_any_port("internal-source", app).await;
+    let upstream = format!("https://localhost:{port}{PATH}");
 
     let consumer_settings = |env: &TestEnv, c: &tests::harness::TestConnector| {
         list.enrol(
@@ -172,16 +170,22 @@ async fn transfer_revocation_ends_requested_and_suspended_transfers_and_refuses_
     assert_eq!(t["state"], "TERMINATED", "{t}");
     assert!(t["pull"].is_null(), "no start message arrived: {t}");
 
-    // The provider's audit log has the decision for both.
-    let log = p.audit(&p.provider).await;
+    // The provider's audit log has the decision for both (each staged with its TERMINATED
+    // and appended to the log by the audit writer just after).
     for pid in [&pa, &pb] {
-        assert!(
-            log.iter().any(|e| e["kind"] == "policy_decision"
-                && e["process"] == pid.as_str()
-                && e["details"]["code"] == "membership_revoked"
-                && e["details"]["permitted"] == false),
-            "policy decision for {pid}: {log:?}"
-        );
+        support::wait_audit(
+            &p.provider,
+            &format!("process={}", urlencode(pid)),
+            "revocation decision",
+            |log| {
+                log.iter().any(|e| {
+                    e["kind"] == "policy_decision"
+                        && e["details"]["code"] == "membership_revoked"
+                        && e["details"]["permitted"] == false
+                })
+            },
+        )
+        .await;
     }
 
     // A restart of A is refused (it ended), and so is a new transfer of the revoked member.

@@ -73,6 +73,25 @@ impl TestEnv {
     /// `localhost` certificate from the test CA (files under `<dir>/<name>`): a status list, an
     /// internal data source, a push endpoint — whatever a test plays beside the connectors.
     pub async fn serve_https(&self, name: &str, port: u16, app: axum::Router) {
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("bind");
+        self.serve_https_on(name, tcp, app);
+    }
+
+    /// As [`TestEnv::serve_https`] on a port the system picks, bound before it is returned
+    /// (a port chosen first and bound later may be taken in between, e.g. as the local port
+    /// of a connection); returns the port.
+    pub async fn serve_https_on_any_port(&self, name: &str, app: axum::Router) -> u16 {
+        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("bind");
+        let port = tcp.local_addr().expect("local address").port();
+        self.serve_https_on(name, tcp, app);
+        port
+    }
+
+    fn serve_https_on(&self, name: &str, tcp: tokio::net::TcpListener, app: axum::Router) {
         let cert = self.ca.server(&["localhost"]);
         let dir = self.dir.join(name);
         std::fs::create_dir_all(&dir).expect("dir");
@@ -80,9 +99,6 @@ impl TestEnv {
         std::fs::write(dir.join("k.pem"), &cert.key_pem).expect("key");
         let tls =
             connector::tls::server_config(&dir.join("c.pem"), &dir.join("k.pem")).expect("tls");
-        let tcp = tokio::net::TcpListener::bind(("127.0.0.1", port))
-            .await
-            .expect("bind");
         tokio::spawn(async move {
             let _ = axum::serve(
                 connector::tls::TlsListener::from_tcp(tcp, tls),

@@ -678,3 +678,32 @@ pub(crate) async fn wait_transfer(
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
 }
+
+/// Waits until the audit entries of `c` selected by `query` (`kind=data_access_end`,
+/// `agreement=…`; empty: all) satisfy `pred`, and returns them (panics naming `what` after
+/// 20 s). An entry recorded together with a state change is staged in the store in the same
+/// batch and appended to the log file by the audit writer just after: it is not yet in the
+/// log at the moment the state it belongs to is visible. Entries the connector appends
+/// before it answers or moves on (data accesses, push ends, deletions) need no wait.
+pub(crate) async fn wait_audit(
+    c: &TestConnector,
+    query: &str,
+    what: &str,
+    pred: impl Fn(&[Value]) -> bool,
+) -> Vec<Value> {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, entries) = c.get(&format!("/api/v1/audit?{query}")).await;
+        assert_eq!(status, 200, "{entries}");
+        let entries = entries.as_array().cloned().unwrap_or_default();
+        if pred(&entries) {
+            return entries;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{}: the audit log ({query}) has no {what} after 20 s: {entries:?}",
+            c.name
+        );
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+}
