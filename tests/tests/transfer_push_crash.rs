@@ -20,13 +20,32 @@
 //!
 //! Each time every file arrives byte-identical (SHA-256), both sides end COMPLETED, and the
 //! consumer's audit log verifies after the kill.
+//!
+//! A single file (one partial file, no manifest) goes through a test front of the consumer's
+//! DSP port ([`front`]) that holds the body after [`HOLD_AT`] bytes, so the kill lands
+//! exactly there (the consumer keeps exactly that many bytes):
+//!
+//! - the consumer killed: restarted on the same data, the provider asks with `HEAD` and
+//!   sends only the rest (`Content-Range`); while the consumer is down the front answers
+//!   502, which is asked again, not taken for "nothing kept";
+//! - the provider killed: restarted, it continues from its record the same way.
+//!
+//! And the provider killed after the consumer accepted its `TransferCompletionMessage`,
+//! before it learnt the answer (the front holds it back): restarted, it sends the completion
+//! again, the consumer answers success again — also when the repeat's bytes differ — and
+//! both end COMPLETED with the data received and verified once, nothing pushed again.
+//!
+//! Both audit logs verify after each of these.
 
+#[path = "transfer_push_crash/front.rs"]
+mod front;
 #[path = "transfer_support/mod.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use front::{Gate, Held};
 use serde_json::{Value, json};
 use support::{Pair, data_of, sha256_hex, wait_transfer};
 use tests::harness::TestEnv;
@@ -282,4 +301,202 @@ async fn transfer_push_of_a_folder_continues_after_the_provider_is_killed_mid_fi
     );
     let (ok, out, err) = p.provider.cli(&["audit", "verify"]);
     assert!(ok, "the provider's audit log survived kill -9: {out}{err}");
+}
+
+/// The single file's size.
+const FILE: usize = 24 * 1024 * 1024 + 7;
+/// Where the front holds the single file's body (not at a block boundary).
+const HOLD_AT: u64 = 5 * 1024 * 1024 + 12_345;
+
+/// A pair pushing a single file of `len` bytes, the consumer behind a front.
+async fn file_pair(test: &str, len: usize) -> (Pair, front::Front) {
+    let mut p = Pair::start_in(
+        TestEnv::new(test),
+        test,
+        len,
+        json!({"abrufe": "10"}),
+        |_, c| support::set_dataplane(c, "allow_local_push_endpoints", true.into()),
+        None,
+        None,
+    )
+    .await;
+    let front = front::install(&mut p).await;
+    (p, front)
+}
+
+/// Waits until the consumer's partial file holds exactly `bytes` (all the front passed on);
+/// returns it.
+async fn part_holding(p: &Pair, bytes: u64) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let parts = parts_below(&p.consumer.dir);
+        if let [part] = parts.as_slice()
+            && std::fs::metadata(part).is_ok_and(|m| m.len() == bytes)
+        {
+            return part.clone();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no partial file of {bytes} bytes: {:?}",
+            parts
+                .iter()
+                .map(|f| (f, std::fs::metadata(f).map(|m| m.len()).ok()))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// `kind` entries of `c`'s audit log about `process`.
+async fn audit_entries(c: &tests::harness::TestConnector, kind: &str, process: &str) -> Vec<Value> {
+    let (status, all) = c.get(&format!("/api/v1/audit?kind={kind}")).await;
+    assert_eq!(status, 200, "{all}");
+    all.as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["process"] == process)
+        .cloned()
+        .collect()
+}
+
+/// Both sides COMPLETED, the single file byte-identical and received (verified) once, no
+/// partial file left, both audit logs verify; returns the provider's id and its
+/// `data_access_end` entries.
+async fn file_completed_and_verified(p: &Pair, id: &str) -> (String, Vec<Value>) {
+    let t = p.completed_and_verified(id).await;
+    assert_eq!(t["received"].as_array().map(Vec::len), Some(1), "{t}");
+    assert!(
+        parts_below(&p.consumer.dir).is_empty(),
+        "no partial file left"
+    );
+    let received = audit_entries(&p.consumer, "data_received", id).await;
+    assert_eq!(
+        received.len(),
+        1,
+        "received and verified once: {received:?}"
+    );
+    let pt = p.provider_transfer(id).await;
+    let pid = pt["id"].as_str().expect("id").to_owned();
+    wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
+        t["state"] == "COMPLETED"
+    })
+    .await;
+    for (side, c) in [("consumer", &p.consumer), ("provider", &p.provider)] {
+        let (ok, out, err) = c.cli(&["audit", "verify"]);
+        assert!(ok, "the {side}'s audit log survived kill -9: {out}{err}");
+    }
+    let ends = audit_entries(&p.provider, "data_access_end", &pid).await;
+    (pid, ends)
+}
+
+/// The data `PUT`s the front saw: the first whole, then exactly one continuation from
+/// [`HOLD_AT`] (nothing sent whole again).
+fn whole_then_continued(front: &front::Front, total: u64) {
+    let ranges: Vec<Option<String>> = front
+        .data_puts()
+        .into_iter()
+        .map(|p| p.content_range)
+        .collect();
+    assert_eq!(
+        ranges,
+        [None, Some(format!("bytes {HOLD_AT}-{}/{total}", total - 1))],
+        "the file was sent whole once, then continued where the consumer's part ended"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_file_continues_after_the_consumer_is_killed_mid_file() {
+    let (mut p, front) = file_pair("transfer_push_file_kill_consumer", FILE).await;
+    let total = FILE as u64;
+    front.hold_data_at(HOLD_AT);
+    let id = start_push(&p).await;
+    assert_eq!(front.held().await, Held::Data(HOLD_AT));
+    let part = part_holding(&p, HOLD_AT).await;
+    p.consumer.kill9();
+    front.release(Gate::BreakOff);
+    assert_eq!(
+        std::fs::metadata(&part).expect("part").len(),
+        HOLD_AT,
+        "the partial file outlived kill -9"
+    );
+    p.consumer.spawn().await;
+    let (_, ends) = file_completed_and_verified(&p, &id).await;
+    let (sent, kept) = last_attempt(&ends, total, true);
+    assert_eq!(
+        (sent, kept),
+        (total - HOLD_AT, HOLD_AT),
+        "continued from the consumer's partial file"
+    );
+    whole_then_continued(&front, total);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_of_a_file_continues_after_the_provider_is_killed_mid_file() {
+    let (mut p, front) = file_pair("transfer_push_file_kill_provider", FILE).await;
+    let total = FILE as u64;
+    front.hold_data_at(HOLD_AT);
+    let id = start_push(&p).await;
+    assert_eq!(front.held().await, Held::Data(HOLD_AT));
+    part_holding(&p, HOLD_AT).await;
+    p.provider.kill9();
+    // The consumer sees the body break off where the provider died.
+    front.release(Gate::BreakOff);
+    p.provider.spawn().await;
+    let (_, ends) = file_completed_and_verified(&p, &id).await;
+    let (sent, kept) = last_attempt(&ends, total, false);
+    assert_eq!(
+        (sent, kept),
+        (total - HOLD_AT, HOLD_AT),
+        "after its restart the provider continued from the consumer's partial file"
+    );
+    whole_then_continued(&front, total);
+}
+
+/// The provider killed while the consumer's acceptance of its completion is held back;
+/// `altered`: the repeated completion reaches the consumer with other bytes (same message).
+async fn completion_answer_lost(test: &str, altered: bool) {
+    let (mut p, front) = file_pair(test, 1_000_003).await;
+    front.hold_completion_answer();
+    if altered {
+        front.alter_repeated_completion();
+    }
+    let id = start_push(&p).await;
+    let held = front.held().await;
+    assert!(
+        matches!(held, Held::CompletionAnswer(200..=299)),
+        "the consumer accepted the completion: {held:?}"
+    );
+    // The consumer is COMPLETED with the data; the provider has not learnt it.
+    p.completed_and_verified(&id).await;
+    p.provider.kill9();
+    front.release(Gate::BreakOff);
+    p.provider.spawn().await;
+    let (pid, ends) = file_completed_and_verified(&p, &id).await;
+    let answers = front.completions();
+    assert!(
+        answers.len() == 2 && answers.iter().all(|s| (200..300).contains(s)),
+        "the completion was sent again after the restart and accepted again: {answers:?}"
+    );
+    assert_eq!(front.data_puts().len(), 1, "nothing was pushed again");
+    assert_eq!(ends.len(), 1, "one push, complete: {ends:?}");
+    assert_eq!(ends[0]["details"]["complete"], true, "{ends:?}");
+    let accesses = audit_entries(&p.provider, "data_access", &pid).await;
+    assert_eq!(accesses.len(), 1, "no second push: {accesses:?}");
+    let (_, pt) = p
+        .provider
+        .get(&format!("/api/v1/transfers/{}", support::urlencode(&pid)))
+        .await;
+    assert!(pt["termination"].is_null(), "{pt}");
+    assert_eq!(pt["progress"]["completion_refusals"], 0, "{pt}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_completes_when_the_provider_is_killed_before_it_learns_the_consumer_accepted()
+ {
+    completion_answer_lost("transfer_push_completion_answer_lost", false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transfer_push_completes_when_the_repeated_completion_differs_in_its_bytes() {
+    completion_answer_lost("transfer_push_completion_repeat_altered", true).await;
 }

@@ -394,7 +394,7 @@ impl Transfers {
         let (offset, size) =
             continuation(headers.content_range, None).map_err(PushRefusal::Range)?;
         let size = size.or(headers.content_length);
-        let cancel = self.push_stream(&t.id)?;
+        let cancel = self.push_stream(&t.id).await?;
         let claim = self.receivers.claim(format!("{}\n", t.id), &cancel).await;
         let dest_name = file_name_for(&t.dataset_id);
         let incoming = Incoming {
@@ -461,7 +461,7 @@ impl Transfers {
         if folder.is_verified(i) {
             return Ok(received(true));
         }
-        let cancel = self.push_stream(&t.id)?;
+        let cancel = self.push_stream(&t.id).await?;
         let claim = self
             .receivers
             .claim(format!("{}\n{rel}", t.id), &cancel)
@@ -517,7 +517,23 @@ impl Transfers {
         Ok((folder, i, entry))
     }
 
-    fn push_stream(&self, id: &str) -> Result<CancellationToken, PushRefusal> {
+    /// The cancellation token of a request for the running transfer `id`. Right after a
+    /// restart the listener answers before the transfers are resumed (`run_background`): a
+    /// transfer STARTED in its record is registered here (under its lock, like every
+    /// commit, so a transfer stopped meanwhile is not revived) rather than refused as not
+    /// running — the provider would take that 409 for "nothing kept", and then for a refusal.
+    async fn push_stream(&self, id: &str) -> Result<CancellationToken, PushRefusal> {
+        if let Some(cancel) = self.registry.stream(id) {
+            return Ok(cancel);
+        }
+        {
+            let _guard = self.locks.lock(id).await;
+            if let Ok(Some(t)) = self.get(id)
+                && t.state == TransferState::Started
+            {
+                self.registry.run(id, t.role);
+            }
+        }
         self.registry
             .stream(id)
             .ok_or_else(|| PushRefusal::Conflict("the transfer is not running".into()))
@@ -563,7 +579,7 @@ impl Transfers {
                 (format!("{id}\n{rel}"), part, Some(entry.size))
             }
         };
-        let cancel = self.push_stream(id)?;
+        let cancel = self.push_stream(id).await?;
         // Waits until an older request for this file has let go and flushed.
         let claim = self.receivers.claim(key, &cancel).await;
         let kept = partial_len(&part);
