@@ -26,8 +26,9 @@
 //! exactly there (the consumer keeps exactly that many bytes):
 //!
 //! - the consumer killed: restarted on the same data, the provider asks with `HEAD` and
-//!   sends only the rest (`Content-Range`); while the consumer is down the front answers
-//!   502, which is asked again, not taken for "nothing kept";
+//!   sends only the rest (`Content-Range`); the consumer is restarted only after the
+//!   provider's `HEAD` was answered 502 by the front while it was down, which is asked
+//!   again, not taken for "nothing kept" (the file is not sent whole);
 //! - the provider killed: restarted, it continues from its record the same way.
 //!
 //! And the provider killed after the consumer accepted its `TransferCompletionMessage`,
@@ -369,12 +370,9 @@ async fn file_completed_and_verified(p: &Pair, id: &str) -> (String, Vec<Value>)
         parts_below(&p.consumer.dir).is_empty(),
         "no partial file left"
     );
-    let received = audit_entries(&p.consumer, "data_received", id).await;
-    assert_eq!(
-        received.len(),
-        1,
-        "received and verified once: {received:?}"
-    );
+    // Recorded with the data (staged with the state, appended just after it).
+    let received = format!("kind=data_received&process={}", support::urlencode(id));
+    support::wait_audit(&p.consumer, &received, "data_received", |l| !l.is_empty()).await;
     let pt = p.provider_transfer(id).await;
     let pid = pt["id"].as_str().expect("id").to_owned();
     wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
@@ -385,6 +383,12 @@ async fn file_completed_and_verified(p: &Pair, id: &str) -> (String, Vec<Value>)
         let (ok, out, err) = c.cli(&["audit", "verify"]);
         assert!(ok, "the {side}'s audit log survived kill -9: {out}{err}");
     }
+    let received = audit_entries(&p.consumer, "data_received", id).await;
+    assert_eq!(
+        received.len(),
+        1,
+        "received and verified once: {received:?}"
+    );
     let ends = audit_entries(&p.provider, "data_access_end", &pid).await;
     (pid, ends)
 }
@@ -419,6 +423,17 @@ async fn transfer_push_of_a_file_continues_after_the_consumer_is_killed_mid_file
         HOLD_AT,
         "the partial file outlived kill -9"
     );
+    // Restarted only once the provider asked while it was down (answered 502 by the
+    // front): such an answer is asked again, not taken for "nothing kept".
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !front.heads().contains(&502) {
+        assert!(
+            Instant::now() < deadline,
+            "the provider did not ask: {:?}",
+            front.heads()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     p.consumer.spawn().await;
     let (_, ends) = file_completed_and_verified(&p, &id).await;
     let (sent, kept) = last_attempt(&ends, total, true);

@@ -14,6 +14,8 @@
 //!   the consumer has accepted, the provider has not learnt it.
 //!   [`Front::alter_repeated_completion`] makes the later completions reach the consumer
 //!   with other bytes (the same JSON, pretty-printed).
+//!
+//! While the consumer is down the front answers 502, as a reverse proxy would.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -64,6 +66,7 @@ struct Inner {
     gate: watch::Sender<Gate>,
     completions: Mutex<Vec<u16>>,
     data_puts: Mutex<Vec<DataPut>>,
+    heads: Mutex<Vec<u16>>,
 }
 
 /// The front (cheap to clone).
@@ -93,6 +96,7 @@ pub(crate) async fn install(p: &mut Pair) -> Front {
             gate: watch::Sender::new(Gate::Closed),
             completions: Mutex::default(),
             data_puts: Mutex::default(),
+            heads: Mutex::default(),
         }),
         upstream: format!("https://localhost:{inner_port}"),
         // No overall timeout (a held request waits for the test); no pooled connections
@@ -158,6 +162,11 @@ impl Front {
         self.inner.data_puts.lock().expect("lock").clone()
     }
 
+    /// The answers (statuses) to the `HEAD`s asking how much of a file the consumer keeps.
+    pub(crate) fn heads(&self) -> Vec<u16> {
+        self.inner.heads.lock().expect("lock").clone()
+    }
+
     async fn gate(&self) -> Gate {
         let mut rx = self.inner.gate.subscribe();
         rx.wait_for(|g| *g != Gate::Closed)
@@ -213,11 +222,20 @@ impl Front {
             }
             request = request.body(bytes);
         }
+        let head = method == Method::HEAD && path.contains("/push/");
         let answer = match request.send().await {
             Ok(a) => a,
-            Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+            Err(e) => {
+                if head {
+                    self.inner.heads.lock().expect("lock").push(502);
+                }
+                return (StatusCode::BAD_GATEWAY, e.to_string()).into_response();
+            }
         };
         let status = answer.status();
+        if head {
+            self.inner.heads.lock().expect("lock").push(status.as_u16());
+        }
         let mut out = HeaderMap::new();
         for (name, value) in answer.headers() {
             if !matches!(
