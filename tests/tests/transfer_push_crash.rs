@@ -1,10 +1,13 @@
 //! `HttpData-PUSH` of a folder survives `kill -9` of the consumer while a file arrives.
 //!
-//! The folder: a small file, a 48 MiB file and a small file in a subfolder. The consumer is
-//! killed once the big file's partial file holds a few MiB, and restarted on the same data
-//! folder; the provider's retries ask with `HEAD` how much arrived and continue:
+//! The folder: a small file, a 16 MiB file and a small file in a subfolder, pushed through a
+//! test front of the consumer's DSP port ([`front`]) that holds the big file's body after
+//! [`HOLD_AT`] bytes, so the kill lands exactly there (the consumer's partial file holds
+//! exactly that many bytes). The consumer is killed and restarted on the same data folder;
+//! the provider's retries ask with `HEAD` how much arrived and continue:
 //!
-//! - plain: the big file is continued where the partial file ends (the receiver kept it),
+//! - plain: the big file is continued where the partial file ends (the receiver kept
+//!   exactly [`HOLD_AT`] bytes of it),
 //!   the first file is not sent again, `sent + kept = total` in the provider's last
 //!   `data_access_end`;
 //! - torn tail: before the restart the partial file's last 64 KiB are overwritten (what a
@@ -21,9 +24,7 @@
 //! Each time every file arrives byte-identical (SHA-256), both sides end COMPLETED, and the
 //! consumer's audit log verifies after the kill.
 //!
-//! A single file (one partial file, no manifest) goes through a test front of the consumer's
-//! DSP port ([`front`]) that holds the body after [`HOLD_AT`] bytes, so the kill lands
-//! exactly there (the consumer keeps exactly that many bytes):
+//! A single file (one partial file, no manifest), held the same way:
 //!
 //! - the consumer killed: restarted on the same data, the provider asks with `HEAD` and
 //!   sends only the rest (`Content-Range`); the consumer is restarted only after the
@@ -51,7 +52,12 @@ use serde_json::{Value, json};
 use support::{Pair, data_of, sha256_hex, wait_transfer};
 use tests::harness::TestEnv;
 
-const BIG: usize = 48 * 1024 * 1024;
+const BIG: usize = 16 * 1024 * 1024;
+/// Where the front holds the body of the big file, or of the single file (not at a block
+/// boundary).
+const HOLD_AT: u64 = 5 * 1024 * 1024 + 12_345;
+/// The path of the folder's file the front holds.
+const HELD_FILE: &str = "/files/b-rohdaten.bin";
 
 /// The folder's files (relative path, content), in the manifest's order.
 fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -71,11 +77,11 @@ fn folder(dir: &Path) -> Vec<(String, Vec<u8>)> {
     files
 }
 
-async fn pair(test: &str) -> (Pair, Vec<(String, Vec<u8>)>) {
+async fn pair(test: &str) -> (Pair, Vec<(String, Vec<u8>)>, front::Front) {
     let env = TestEnv::new(test);
     let root = env.dir.join("rohdaten");
     let files = folder(&root);
-    let p = Pair::start_in(
+    let mut p = Pair::start_in(
         env,
         test,
         0,
@@ -85,7 +91,9 @@ async fn pair(test: &str) -> (Pair, Vec<(String, Vec<u8>)>) {
         Some(json!({"file": root.display().to_string()})),
     )
     .await;
-    (p, files)
+    let front = front::install(&mut p).await;
+    front.hold_data_at(HELD_FILE, HOLD_AT);
+    (p, files, front)
 }
 
 /// Every `*.part` file below `dir`.
@@ -106,30 +114,6 @@ fn parts_below(dir: &Path) -> Vec<PathBuf> {
         }
     }
     out
-}
-
-/// Waits until a partial file of the consumer holds at least `min` bytes (the big file is
-/// arriving); returns it.
-async fn arriving(p: &Pair, id: &str, min: u64) -> PathBuf {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(part) = parts_below(&p.consumer.dir)
-            .into_iter()
-            .find(|f| std::fs::metadata(f).is_ok_and(|m| m.len() >= min))
-        {
-            return part;
-        }
-        let (_, t) = p
-            .consumer
-            .get(&format!("/api/v1/transfers/{}", support::urlencode(id)))
-            .await;
-        assert!(
-            t["progress"]["done_ms"].is_null(),
-            "the push finished before it could be interrupted; use a larger file: {t}"
-        );
-        assert!(Instant::now() < deadline, "no partial file grows: {t}");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
 }
 
 async fn start_push(p: &Pair) -> String {
@@ -210,40 +194,48 @@ fn last_attempt(ends: &[Value], total: u64, cut_logged: bool) -> (u64, u64) {
     (sent, kept)
 }
 
+/// Starts the folder push and waits until the front holds the big file with exactly
+/// [`HOLD_AT`] bytes in the consumer's partial file; returns the transfer and the part.
+async fn held_in_big_file(p: &Pair, front: &front::Front) -> (String, PathBuf) {
+    let id = start_push(p).await;
+    assert_eq!(front.held().await, Held::Data(HOLD_AT));
+    let part = part_holding(p, HOLD_AT).await;
+    (id, part)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_push_of_a_folder_continues_after_the_consumer_is_killed_mid_file() {
-    let (mut p, files) = pair("transfer_push_kill_consumer").await;
+    let (mut p, files, front) = pair("transfer_push_kill_consumer").await;
     let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
-    let id = start_push(&p).await;
-    arriving(&p, &id, 4 << 20).await;
+    let (id, _) = held_in_big_file(&p, &front).await;
     p.consumer.kill9();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    front.release(Gate::BreakOff);
     p.consumer.spawn().await;
     let ends = completed_and_verified(&p, &id, &files).await;
     let (_, kept) = last_attempt(&ends, total, true);
     let small = files[0].1.len() as u64;
-    assert!(
-        kept > small + (1 << 20) && kept < small + BIG as u64,
-        "the big file was continued where the consumer's partial file ended (kept {kept})"
+    assert_eq!(
+        kept,
+        small + HOLD_AT,
+        "the first file was kept, the big file continued where the consumer's partial file ended"
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_is_torn() {
-    let (mut p, files) = pair("transfer_push_torn_tail").await;
+    let (mut p, files, front) = pair("transfer_push_torn_tail").await;
     let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
-    let id = start_push(&p).await;
-    let part = arriving(&p, &id, 4 << 20).await;
+    let (id, part) = held_in_big_file(&p, &front).await;
     p.consumer.kill9();
+    front.release(Gate::BreakOff);
     // What a power loss can leave: the file's length, but not its last blocks.
-    let len = std::fs::metadata(&part).expect("part").len();
     {
         use std::io::{Seek, SeekFrom, Write};
         let mut f = std::fs::OpenOptions::new()
             .write(true)
             .open(&part)
             .expect("open part");
-        f.seek(SeekFrom::Start(len - 65_536)).expect("seek");
+        f.seek(SeekFrom::Start(HOLD_AT - 65_536)).expect("seek");
         f.write_all(&[0u8; 65_536]).expect("tear");
         f.sync_all().expect("sync");
     }
@@ -266,11 +258,11 @@ async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_its_kept_tail_i
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_it_was_written_but_not_verified() {
-    let (mut p, files) = pair("transfer_push_written_unverified").await;
+    let (mut p, files, front) = pair("transfer_push_written_unverified").await;
     let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
-    let id = start_push(&p).await;
-    let part = arriving(&p, &id, 4 << 20).await;
+    let (id, part) = held_in_big_file(&p, &front).await;
     p.consumer.kill9();
+    front.release(Gate::BreakOff);
     // Killed after the last byte was written, before the file was verified and renamed.
     std::fs::write(&part, &files[1].1).expect("whole part");
     p.consumer.spawn().await;
@@ -286,19 +278,20 @@ async fn transfer_push_of_a_folder_sends_a_file_whole_again_when_it_was_written_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn transfer_push_of_a_folder_continues_after_the_provider_is_killed_mid_file() {
-    let (mut p, files) = pair("transfer_push_kill_provider").await;
+    let (mut p, files, front) = pair("transfer_push_kill_provider").await;
     let total: u64 = files.iter().map(|f| f.1.len() as u64).sum();
-    let id = start_push(&p).await;
-    arriving(&p, &id, 4 << 20).await;
+    let (id, _) = held_in_big_file(&p, &front).await;
     p.provider.kill9();
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The consumer sees the body break off where the provider died.
+    front.release(Gate::BreakOff);
     p.provider.spawn().await;
     let ends = completed_and_verified(&p, &id, &files).await;
     let (_, kept) = last_attempt(&ends, total, false);
     let small = files[0].1.len() as u64;
-    assert!(
-        kept > small + (1 << 20) && kept < small + BIG as u64,
-        "after its restart the provider continued the big file (kept {kept})"
+    assert_eq!(
+        kept,
+        small + HOLD_AT,
+        "after its restart the provider continued the big file from the consumer's partial file"
     );
     let (ok, out, err) = p.provider.cli(&["audit", "verify"]);
     assert!(ok, "the provider's audit log survived kill -9: {out}{err}");
@@ -306,8 +299,6 @@ async fn transfer_push_of_a_folder_continues_after_the_provider_is_killed_mid_fi
 
 /// The single file's size.
 const FILE: usize = 24 * 1024 * 1024 + 7;
-/// Where the front holds the single file's body (not at a block boundary).
-const HOLD_AT: u64 = 5 * 1024 * 1024 + 12_345;
 
 /// A pair pushing a single file of `len` bytes, the consumer behind a front.
 async fn file_pair(test: &str, len: usize) -> (Pair, front::Front) {
@@ -412,7 +403,7 @@ fn whole_then_continued(front: &front::Front, total: u64) {
 async fn transfer_push_of_a_file_continues_after_the_consumer_is_killed_mid_file() {
     let (mut p, front) = file_pair("transfer_push_file_kill_consumer", FILE).await;
     let total = FILE as u64;
-    front.hold_data_at(HOLD_AT);
+    front.hold_data_at("", HOLD_AT);
     let id = start_push(&p).await;
     assert_eq!(front.held().await, Held::Data(HOLD_AT));
     let part = part_holding(&p, HOLD_AT).await;
@@ -449,7 +440,7 @@ async fn transfer_push_of_a_file_continues_after_the_consumer_is_killed_mid_file
 async fn transfer_push_of_a_file_continues_after_the_provider_is_killed_mid_file() {
     let (mut p, front) = file_pair("transfer_push_file_kill_provider", FILE).await;
     let total = FILE as u64;
-    front.hold_data_at(HOLD_AT);
+    front.hold_data_at("", HOLD_AT);
     let id = start_push(&p).await;
     assert_eq!(front.held().await, Held::Data(HOLD_AT));
     part_holding(&p, HOLD_AT).await;

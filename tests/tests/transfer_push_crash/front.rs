@@ -5,8 +5,8 @@
 //! `PUT`s streamed, headers kept, `Content-Length` included) and its answers back. It can
 //! stop once at one of two points until the test says how to go on ([`Front::release`]):
 //!
-//! - [`Front::hold_data_at`]: the first `PUT` of pushed data is passed on up to a byte
-//!   count and then held — the consumer has exactly that many bytes, the provider is still
+//! - [`Front::hold_data_at`]: the first `PUT` of pushed data whose path ends as given is
+//!   passed on up to a byte count and then held — the consumer has exactly that many bytes, the provider is still
 //!   sending ([`Held::Data`]); [`Gate::BreakOff`] then ends the body the consumer reads
 //!   with an error, as a dead sender's connection would.
 //! - [`Front::hold_completion_answer`]: the first `TransferCompletionMessage` is passed on
@@ -59,7 +59,7 @@ pub(crate) struct DataPut {
 }
 
 struct Inner {
-    hold_data_at: Mutex<Option<u64>>,
+    hold_data_at: Mutex<Option<(String, u64)>>,
     hold_completion: AtomicBool,
     alter_repeats: AtomicBool,
     held: watch::Sender<Option<Held>>,
@@ -122,9 +122,10 @@ pub(crate) async fn install(p: &mut Pair) -> Front {
 }
 
 impl Front {
-    /// Holds the next data `PUT` once `bytes` of it were passed on.
-    pub(crate) fn hold_data_at(&self, bytes: u64) {
-        *self.inner.hold_data_at.lock().expect("lock") = Some(bytes);
+    /// Holds the next data `PUT` whose path ends with `path_end` ("": any) once `bytes` of
+    /// it were passed on.
+    pub(crate) fn hold_data_at(&self, path_end: &str, bytes: u64) {
+        *self.inner.hold_data_at.lock().expect("lock") = Some((path_end.to_owned(), bytes));
     }
 
     /// Holds the consumer's answer to the next completion message.
@@ -203,7 +204,13 @@ impl Front {
             if let Some(len) = headers.get("content-length") {
                 request = request.header("content-length", len);
             }
-            let hold = self.inner.hold_data_at.lock().expect("lock").take();
+            let hold = {
+                let mut hold = self.inner.hold_data_at.lock().expect("lock");
+                match hold.as_ref() {
+                    Some((end, _)) if path.ends_with(end.as_str()) => hold.take().map(|h| h.1),
+                    _ => None,
+                }
+            };
             request = request.body(reqwest::Body::wrap_stream(self.pass_on(body, hold)));
         } else {
             let Ok(mut bytes) = axum::body::to_bytes(body, 4 << 20).await else {
