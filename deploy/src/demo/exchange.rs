@@ -15,6 +15,9 @@ use super::data;
 /// How long the transfer may take.
 const TRANSFER_LIMIT: Duration = Duration::from_secs(60);
 
+/// How long an audit entry may take to reach the log after the change it records.
+const AUDIT_LIMIT: Duration = Duration::from_secs(10);
+
 /// What arrived.
 pub struct Transferred {
     /// Bytes stored.
@@ -110,14 +113,39 @@ pub struct AuditState {
     pub head: String,
 }
 
-/// Checks `who`'s audit log: the hash chain verifies, and it records an entry of `kind`
-/// about `agreement`.
+/// Checks `who`'s audit log: it records an entry of `kind` about `agreement`, and the hash
+/// chain verifies.
+///
+/// An entry recorded with a state change (such as `data_received` with the verified file) is
+/// staged with the change and moved into the log by the connector's writer a moment later, so
+/// the entry is waited for (up to [`AUDIT_LIMIT`]) before the chain is checked.
 pub async fn audit(
     api: &ManagementClient,
     who: &str,
     agreement: &str,
     kind: &str,
 ) -> Result<AuditState, String> {
+    let query = format!(
+        "/api/v1/audit?agreement={}&kind={kind}",
+        url_component(agreement)
+    );
+    let started = Instant::now();
+    loop {
+        let entries = api
+            .get(&query)
+            .await
+            .map_err(|e| format!("{who}'s audit log: {e}"))?;
+        if entries.as_array().is_some_and(|e| !e.is_empty()) {
+            break;
+        }
+        if started.elapsed() > AUDIT_LIMIT {
+            return Err(format!(
+                "{who}'s audit log has no {kind} entry about agreement {agreement} after {} s",
+                AUDIT_LIMIT.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let report = api
         .get("/api/v1/audit/verify")
         .await
@@ -126,18 +154,6 @@ pub async fn audit(
         return Err(format!(
             "{who}'s audit log does not verify: {}",
             Value::Array(problems.clone())
-        ));
-    }
-    let entries = api
-        .get(&format!(
-            "/api/v1/audit?agreement={}&kind={kind}",
-            url_component(agreement)
-        ))
-        .await
-        .map_err(|e| format!("{who}'s audit log: {e}"))?;
-    if entries.as_array().is_none_or(|e| e.is_empty()) {
-        return Err(format!(
-            "{who}'s audit log has no {kind} entry about agreement {agreement}"
         ));
     }
     let last = &report["last"];
