@@ -1,4 +1,5 @@
-//! `HttpData-PUSH` of a folder survives `kill -9` of the consumer while a file arrives.
+//! `HttpData-PUSH` of a folder or a file survives `kill -9` of either side while a file
+//! arrives, and of the provider while it waits for the answer to its completion.
 //!
 //! The folder: a small file, a 16 MiB file and a small file in a subfolder, pushed through a
 //! test front of the consumer's DSP port ([`front`]) that holds the big file's body after
@@ -7,14 +8,12 @@
 //! the provider's retries ask with `HEAD` how much arrived and continue:
 //!
 //! - plain: the big file is continued where the partial file ends (the receiver kept
-//!   exactly [`HOLD_AT`] bytes of it),
-//!   the first file is not sent again, `sent + kept = total` in the provider's last
-//!   `data_access_end`;
+//!   exactly [`HOLD_AT`] bytes of it), the first file is not sent again, `sent + kept =
+//!   total` in the provider's last `data_access_end`;
 //! - torn tail: before the restart the partial file's last 64 KiB are overwritten (what a
 //!   power loss can leave); the continuation's whole-file digest fails, the receiver
 //!   discards the part and answers 416, and the provider sends the big file whole instead of
-//!   giving up.
-//!
+//!   giving up;
 //! - written but not verified: the partial file holds the whole file (killed between the
 //!   last write and the rename); the receiver reports `Upload-Offset: 0` for it and the file
 //!   is sent whole (a continuation from its end would be no valid `Content-Range`);
