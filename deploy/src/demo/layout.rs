@@ -90,14 +90,52 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DemoError + '_ {
     move |e| DemoError::Setup(format!("{}: {e}", path.display()))
 }
 
-/// A loopback port free at this moment (the service binds it a moment later).
+/// The lowest port [`free_port`] hands out.
+const FIRST_PORT: u16 = 10_000;
+
+/// A loopback port free at this moment (the service binds it a moment later), not handed out
+/// before by this process.
+///
+/// Taken from below the kernel's ephemeral range (`net.ipv4.ip_local_port_range`) when there
+/// is room: the kernel never gives those to an outgoing connection as its source port, so the
+/// demo's own readiness probes and the services' calls to each other cannot occupy a port
+/// picked for a service that starts later (a connection left in TIME_WAIT on it would make the
+/// service's bind fail).
 pub fn free_port() -> Result<u16, DemoError> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| DemoError::Setup(format!("no free port on 127.0.0.1: {e}")))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| DemoError::Setup(format!("no free port on 127.0.0.1: {e}")))
+    use std::sync::Mutex;
+    static HANDED_OUT: Mutex<Vec<u16>> = Mutex::new(Vec::new());
+    let mut handed = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    let ephemeral: u16 = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|t| t.split_whitespace().next()?.parse().ok())
+        .unwrap_or(32_768);
+    if ephemeral > FIRST_PORT + 1_000 {
+        let span = u32::from(ephemeral - FIRST_PORT);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let start = (std::process::id().wrapping_mul(7_919) ^ nanos) % span;
+        for i in 0..span {
+            let port = FIRST_PORT + ((start + i) % span) as u16;
+            if !handed.contains(&port) && TcpListener::bind(("127.0.0.1", port)).is_ok() {
+                handed.push(port);
+                return Ok(port);
+            }
+        }
+    }
+    loop {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .map_err(|e| DemoError::Setup(format!("no free port on 127.0.0.1: {e}")))?;
+        let port = listener
+            .local_addr()
+            .map(|a| a.port())
+            .map_err(|e| DemoError::Setup(format!("no free port on 127.0.0.1: {e}")))?;
+        if !handed.contains(&port) {
+            handed.push(port);
+            return Ok(port);
+        }
+    }
 }
 
 /// Writes the CA certificate and a server certificate pair into `dir`.
