@@ -109,6 +109,27 @@ mod tests {
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn flush_returns_once_staged_entries_are_in_the_file() {
+        let d = dir("flush");
+        let store: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));
+        let log = AuditLog::open(&d, store.clone()).expect("open");
+        log.flush().await;
+        for round in 0..20u64 {
+            let mut batch = WriteBatch::new();
+            log.stage(&mut batch, event(2 * round));
+            log.stage(&mut batch, event(2 * round + 1));
+            store.apply(batch).expect("apply");
+            // Not woken: without the flush the writer would take them up to 2 s later.
+            log.flush().await;
+            let report = verify(&d.join(LOG_FILE), None).expect("read");
+            assert_eq!(report.entries, 2 * (round + 1), "round {round}");
+            assert!(report.problems.is_empty(), "{:?}", report.problems);
+        }
+        assert!(store.scan_raw(STAGED).expect("scan").is_empty());
+        let _ = std::fs::remove_dir_all(&d);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn changes_removals_reorderings_and_truncation_are_found() {
         let d = dir("tamper");
         let store: Arc<dyn Store> = Arc::new(SledStore::temporary().expect("store"));

@@ -36,6 +36,8 @@ enum Command {
         tokio::sync::oneshot::Sender<Result<AuditEntry, AuditError>>,
     ),
     Drain,
+    /// Answered once the events staged before it are in the log.
+    Flush(tokio::sync::oneshot::Sender<()>),
 }
 
 /// The connector's audit log.
@@ -183,6 +185,16 @@ impl AuditLog {
         let _ = self.tx.send(Command::Drain);
     }
 
+    /// Returns once the events staged before the call are in the log (at most
+    /// [`MAX_GROUP`] of them at a time are moved; more take further groups): readers of the
+    /// log file (the audit API and page) then see every entry of a state they can see.
+    pub async fn flush(&self) {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        if self.tx.send(Command::Flush(reply)).is_ok() {
+            let _ = answer.await;
+        }
+    }
+
     /// The log file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -198,15 +210,20 @@ impl Writer {
                 Err(mpsc::RecvTimeoutError::Disconnected) => return,
             };
             let mut waiting = Vec::new();
+            let mut flushes = Vec::new();
             let mut events = Vec::new();
             let mut commands: Vec<Command> = first.into_iter().collect();
             while let Ok(c) = rx.try_recv() {
                 commands.push(c);
             }
             for c in commands {
-                if let Command::Append(event, reply) = c {
-                    events.push(*event);
-                    waiting.push(reply);
+                match c {
+                    Command::Append(event, reply) => {
+                        events.push(*event);
+                        waiting.push(reply);
+                    }
+                    Command::Flush(reply) => flushes.push(reply),
+                    Command::Drain => {}
                 }
             }
             let staged = match self.staged() {
@@ -223,6 +240,9 @@ impl Writer {
             let mut group: Vec<AuditEvent> = staged.into_iter().map(|(_, e)| e).collect();
             group.extend(events);
             if group.is_empty() {
+                for f in flushes {
+                    let _ = f.send(());
+                }
                 continue;
             }
             match self.write_group(group) {
@@ -239,6 +259,10 @@ impl Writer {
                         let _ = reply.send(Err(e.clone()));
                     }
                 }
+            }
+            // Also after a failed write: the reader then sees what the log holds.
+            for f in flushes {
+                let _ = f.send(());
             }
         }
     }

@@ -159,6 +159,7 @@ pub async fn page(
             format!("„{k}“ ist keine Art von Eintrag"),
         ));
     }
+    dashboard.app.audit.flush().await;
     let path = dashboard.app.audit.path().to_path_buf();
     let filter = AuditFilter {
         kind: kind.clone(),

@@ -336,6 +336,8 @@ pub async fn audit(
     State(app): State<Arc<App>>,
     Query(filter): Query<AuditFilter>,
 ) -> Result<Json<Vec<AuditEntry>>, ApiError> {
+    // Entries staged with a state change are written a moment after it: include them.
+    app.audit.flush().await;
     let path = app.audit.path().to_path_buf();
     let entries = tokio::task::spawn_blocking(move || crate::audit::read_entries(&path, &filter))
         .await
