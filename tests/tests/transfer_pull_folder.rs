@@ -282,35 +282,8 @@ async fn pulled_folder_terminated_midway_leaves_nothing() {
         !files_below(&received.join(".pull")).is_empty(),
         "the pull is staged"
     );
-    let (status, t) = p
-        .consumer
-        .post(
-            &format!("/api/v1/transfers/{}/terminate", urlencode(&id)),
-            &json!({"reasons": ["Test: Abbruch"]}),
-        )
-        .await;
-    assert_eq!(status, 200, "{t}");
-    p.wait_consumer(&id, "TERMINATED", |t| t["state"] == "TERMINATED")
-        .await;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while received.join(".pull").exists() {
-        assert!(
-            Instant::now() < deadline,
-            "the unfinished pull was not removed: {:?}",
-            files_below(&received)
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // A download that was still writing when the termination came must not bring it back.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(
-        files_below(&received).is_empty(),
-        "nothing is left: {:?}",
-        files_below(&received)
-    );
+    terminate_leaves_nothing(&p, &id, &received, &received.join(".pull")).await;
     assert!(!target.exists());
-    let t = consumer_transfer(&p, &id).await;
-    assert!(t["received"].as_array().is_none_or(|a| a.is_empty()), "{t}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -326,12 +299,13 @@ async fn pulled_file_terminated_midway_leaves_no_partial_file() {
     // While it arrives, the transfer's folder holds only the partial file.
     let deadline = Instant::now() + Duration::from_secs(90);
     loop {
+        // The folder before the transfer: a file completed in between shows as arrived.
+        let below = files_below(&dir);
         let t = consumer_transfer(&p, &id).await;
         assert!(
             t["progress"]["done_ms"].is_null(),
             "the file arrived before it could be interrupted: {t}"
         );
-        let below = files_below(&dir);
         assert!(
             below.len() <= 1 && below.iter().all(|f| f.to_string_lossy().ends_with(".part")),
             "only the partial file: {below:?}"
@@ -342,32 +316,38 @@ async fn pulled_file_terminated_midway_leaves_no_partial_file() {
         assert!(Instant::now() < deadline, "no progress: {t}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
+    terminate_leaves_nothing(&p, &id, &received, &dir).await;
+}
+
+/// Terminates the consumer's transfer `id`, waits until `removed` (what the unfinished pull
+/// left) is gone, then checks that nothing is left below `received` — also not from a
+/// download still writing when the termination came — and that nothing is recorded received.
+async fn terminate_leaves_nothing(p: &Pair, id: &str, received: &Path, removed: &Path) {
     let (status, t) = p
         .consumer
         .post(
-            &format!("/api/v1/transfers/{}/terminate", urlencode(&id)),
+            &format!("/api/v1/transfers/{}/terminate", urlencode(id)),
             &json!({"reasons": ["Test: Abbruch"]}),
         )
         .await;
     assert_eq!(status, 200, "{t}");
-    p.wait_consumer(&id, "TERMINATED", |t| t["state"] == "TERMINATED")
+    p.wait_consumer(id, "TERMINATED", |t| t["state"] == "TERMINATED")
         .await;
     let deadline = Instant::now() + Duration::from_secs(10);
-    while dir.exists() {
+    while removed.exists() {
         assert!(
             Instant::now() < deadline,
-            "the partial file was not removed: {:?}",
-            files_below(&received)
+            "what the unfinished pull left was not removed: {:?}",
+            files_below(received)
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    // A download that was still writing when the termination came must not bring it back.
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        files_below(&received).is_empty(),
+        files_below(received).is_empty(),
         "nothing is left: {:?}",
-        files_below(&received)
+        files_below(received)
     );
-    let t = consumer_transfer(&p, &id).await;
+    let t = consumer_transfer(p, id).await;
     assert!(t["received"].as_array().is_none_or(|a| a.is_empty()), "{t}");
 }
