@@ -358,6 +358,9 @@ impl ConsumerScenario {
     }
 }
 
+/// Changes to a connector's settings, made while it is stopped.
+pub(crate) type ConnectorSettings<'a> = dyn Fn(&TestEnv, &TestConnector) + 'a;
+
 /// Two real connectors with a finalized agreement about a file of the provider.
 pub(crate) struct Pair {
     /// The environment.
@@ -439,7 +442,7 @@ impl Pair {
         len: usize,
         parameters: Value,
         provider_settings: impl FnOnce(&TestEnv, &TestConnector),
-        consumer_settings: Option<&dyn Fn(&TestEnv, &TestConnector)>,
+        consumer_settings: Option<&ConnectorSettings<'_>>,
         source: Option<Value>,
     ) -> Self {
         let mut provider =
