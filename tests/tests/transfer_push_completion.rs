@@ -67,15 +67,7 @@ impl Interceptor {
             "{upstream}{}",
             uri.path_and_query().map(|p| p.as_str()).unwrap_or("/")
         );
-        let mut request = client.request(method, &url).body(body);
-        for (name, value) in &headers {
-            if !matches!(
-                name.as_str(),
-                "host" | "content-length" | "connection" | "transfer-encoding"
-            ) {
-                request = request.header(name, value);
-            }
-        }
+        let request = support::pass_on_headers(client.request(method, &url).body(body), &headers);
         let answer = match request.send().await {
             Ok(a) => a,
             Err(e) => return (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
@@ -84,20 +76,9 @@ impl Interceptor {
         if path.ends_with("/completion") {
             self.completions.lock().expect("lock").push(status.as_u16());
         }
-        let mut out = HeaderMap::new();
-        for (name, value) in answer.headers() {
-            if !matches!(
-                name.as_str(),
-                "content-length" | "connection" | "transfer-encoding"
-            ) {
-                out.insert(name.clone(), value.clone());
-            }
-        }
+        let headers = answer.headers().clone();
         let bytes = answer.bytes().await.unwrap_or_default();
-        let mut response = Response::new(axum::body::Body::from(bytes));
-        *response.status_mut() = StatusCode::from_u16(status.as_u16()).expect("status");
-        *response.headers_mut() = out;
-        response
+        support::passed_back(status, &headers, bytes)
     }
 }
 

@@ -156,21 +156,22 @@ async fn completed_and_verified(p: &Pair, id: &str, files: &[(String, Vec<u8>)])
         parts_below(&p.consumer.dir).is_empty(),
         "no partial file left"
     );
+    let pid = provider_completed(p, id).await;
+    let (ok, out, err) = p.consumer.cli(&["audit", "verify"]);
+    assert!(ok, "the consumer's audit log survived kill -9: {out}{err}");
+    audit_entries(&p.provider, "data_access_end", &pid).await
+}
+
+/// Waits until the provider's side of the consumer's transfer `id` is COMPLETED; returns the
+/// provider's id of it.
+async fn provider_completed(p: &Pair, id: &str) -> String {
     let pt = p.provider_transfer(id).await;
     let pid = pt["id"].as_str().expect("id").to_owned();
     wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
         t["state"] == "COMPLETED"
     })
     .await;
-    let (ok, out, err) = p.consumer.cli(&["audit", "verify"]);
-    assert!(ok, "the consumer's audit log survived kill -9: {out}{err}");
-    let (_, ends) = p.provider.get("/api/v1/audit?kind=data_access_end").await;
-    ends.as_array()
-        .expect("entries")
-        .iter()
-        .filter(|e| e["process"] == pid.as_str())
-        .cloned()
-        .collect()
+    pid
 }
 
 /// The one complete attempt among `ends`: (bytes sent in it, bytes the receiver kept).
@@ -363,12 +364,7 @@ async fn file_completed_and_verified(p: &Pair, id: &str) -> (String, Vec<Value>)
     // Recorded with the data (staged with the state, appended just after it).
     let received = format!("kind=data_received&process={}", support::urlencode(id));
     support::wait_audit(&p.consumer, &received, "data_received", |l| !l.is_empty()).await;
-    let pt = p.provider_transfer(id).await;
-    let pid = pt["id"].as_str().expect("id").to_owned();
-    wait_transfer(&p.provider, &pid, "COMPLETED", |t| {
-        t["state"] == "COMPLETED"
-    })
-    .await;
+    let pid = provider_completed(p, id).await;
     for (side, c) in [("consumer", &p.consumer), ("provider", &p.provider)] {
         let (ok, out, err) = c.cli(&["audit", "verify"]);
         assert!(ok, "the {side}'s audit log survived kill -9: {out}{err}");

@@ -27,7 +27,7 @@ use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use tokio::sync::{mpsc, watch};
 
-use crate::support::{Pair, set_config};
+use crate::support::{Pair, pass_on_headers, passed_back, set_config};
 use tests::harness::env::client_tls;
 use tests::harness::ports::free_port;
 
@@ -183,15 +183,7 @@ impl Front {
             self.upstream,
             uri.path_and_query().map_or("/", |p| p.as_str())
         );
-        let mut request = self.client.request(method.clone(), &url);
-        for (name, value) in &headers {
-            if !matches!(
-                name.as_str(),
-                "host" | "content-length" | "connection" | "transfer-encoding"
-            ) {
-                request = request.header(name, value);
-            }
-        }
+        let mut request = pass_on_headers(self.client.request(method.clone(), &url), &headers);
         if method == Method::PUT && path.contains("/push/") {
             let content_range = headers
                 .get("content-range")
@@ -243,15 +235,7 @@ impl Front {
         if head {
             self.inner.heads.lock().expect("lock").push(status.as_u16());
         }
-        let mut out = HeaderMap::new();
-        for (name, value) in answer.headers() {
-            if !matches!(
-                name.as_str(),
-                "content-length" | "connection" | "transfer-encoding"
-            ) {
-                out.insert(name.clone(), value.clone());
-            }
-        }
+        let out = answer.headers().clone();
         let bytes = answer.bytes().await.unwrap_or_default();
         if method == Method::POST && path.ends_with("/completion") {
             self.inner
@@ -268,10 +252,7 @@ impl Front {
                 }
             }
         }
-        let mut response = Response::new(Body::from(bytes));
-        *response.status_mut() = status;
-        *response.headers_mut() = out;
-        response
+        passed_back(status, &out, bytes)
     }
 
     /// The body passed on to the consumer: `body` as it arrives, held after `hold` bytes

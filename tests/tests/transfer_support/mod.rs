@@ -710,3 +710,41 @@ pub(crate) async fn wait_audit(
         tokio::time::sleep(Duration::from_millis(30)).await;
     }
 }
+
+/// Headers a test proxy does not pass on: hop-by-hop ones and the length (the client sets
+/// its own); `Host` too on requests.
+fn not_passed_on(name: &axum::http::HeaderName, request: bool) -> bool {
+    matches!(
+        name.as_str(),
+        "content-length" | "connection" | "transfer-encoding"
+    ) || (request && name == axum::http::header::HOST)
+}
+
+/// `request` (to the proxied service) with the headers of the request a test proxy received.
+pub(crate) fn pass_on_headers(
+    mut request: reqwest::RequestBuilder,
+    headers: &axum::http::HeaderMap,
+) -> reqwest::RequestBuilder {
+    for (name, value) in headers {
+        if !not_passed_on(name, true) {
+            request = request.header(name, value);
+        }
+    }
+    request
+}
+
+/// The answer a test proxy passes back: the proxied service's status and headers, and `body`.
+pub(crate) fn passed_back(
+    status: axum::http::StatusCode,
+    headers: &axum::http::HeaderMap,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
+    let mut response = axum::response::Response::new(axum::body::Body::from(body));
+    *response.status_mut() = status;
+    for (name, value) in headers {
+        if !not_passed_on(name, false) {
+            response.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    response
+}
