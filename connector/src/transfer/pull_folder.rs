@@ -13,9 +13,8 @@
 //! provider first) has its staging and partial files removed
 //! ([`Transfers::discard_unfinished_pull`]). A single file is not staged: it appears by the
 //! download's own rename of its `.part` file (a transfer that ends without it has that file
-//! removed too). Here too: reading the folder's manifest, and
-//! recognising a file verified in an earlier attempt (`already_verified`, also for a single
-//! file).
+//! removed too). Here too: reading the folder's manifest, and recognising a file verified in
+//! an earlier attempt (`already_verified`, also for a single file).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
